@@ -23,6 +23,12 @@ function nodeProject(name: string, include: string[]): TestProjectConfiguration 
 
 export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('core', ['packages/core/test/**/*.test.ts']),
+  nodeProject('testing', ['packages/testing/test/**/*.test.ts']),
+  nodeProject('axios', ['packages/axios/test/**/*.test.ts']),
+  nodeProject('ky', ['packages/ky/test/**/*.test.ts']),
+  nodeProject('fetch', ['packages/fetch/test/**/*.test.ts']),
+  nodeProject('oauth2', ['packages/oauth2/test/**/*.test.ts']),
+  nodeProject('examples', ['examples/*/test/**/*.test.ts']),
 ]
 
 export const browserProjects: TestProjectConfiguration[] = []
