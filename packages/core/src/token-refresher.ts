@@ -196,6 +196,8 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   }
 
   #joinRefresh(reason: RefreshReason, signal: AbortSignal | undefined): Promise<TokenSet> {
+    // A caller that has already given up must not start a refresh nobody waits for.
+    if (signal?.aborted) return Promise.reject(signal.reason)
     return waitFor(this.#inFlightRefresh ?? this.#startRefresh(reason), signal)
   }
 
