@@ -1,8 +1,12 @@
+import { appendFileSync } from 'node:fs'
 import type { Reporter, TestModule } from 'vitest/node'
 
 /**
  * Prints one `N passed, N failed` line at the end of a run, the line CI reads.
  * A skipped or todo test counts as failed: a case we do not run proves nothing.
+ *
+ * When `TOKENFLIGHT_SUMMARY_FILE` is set (by `.ci/run`, which runs several suites), the counts
+ * are appended to that file instead, and `.ci/run` prints the one total line.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(
@@ -24,7 +28,13 @@ export default class SummaryReporter implements Reporter {
     }
     failed += skipped + unhandledErrors.length
     if (skipped > 0) process.stdout.write(`${skipped} skipped or todo tests counted as failed\n`)
-    process.stdout.write(`${passed} passed, ${failed} failed\n`)
+    const summaryFile = process.env.TOKENFLIGHT_SUMMARY_FILE
+    if (summaryFile) {
+      appendFileSync(summaryFile, `${JSON.stringify({ passed, failed })}\n`)
+      process.stdout.write(`suite result: passed=${passed} failed=${failed}\n`)
+    } else {
+      process.stdout.write(`${passed} passed, ${failed} failed\n`)
+    }
     if (failed > 0) process.exitCode = 1
   }
 }
