@@ -27,6 +27,7 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('axios', ['packages/axios/test/**/*.test.ts']),
   nodeProject('ky', ['packages/ky/test/**/*.test.ts']),
   nodeProject('fetch', ['packages/fetch/test/**/*.test.ts']),
+  nodeProject('adapter-contract', ['packages/adapter-contract/test/**/*.test.ts']),
   nodeProject('oauth2', ['packages/oauth2/test/**/*.test.ts']),
   nodeProject('examples', ['examples/*/test/**/*.test.ts']),
 ]

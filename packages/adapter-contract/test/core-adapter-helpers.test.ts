@@ -1,0 +1,132 @@
+import { createTokenRefresher } from '@tokenflight/core'
+import {
+  authorizationFor,
+  createOriginFilter,
+  isReplayableBody,
+  resolveAdapterOptions,
+} from '@tokenflight/core/adapter'
+import { describe, expect, it } from 'vitest'
+
+const refresh = () => Promise.reject(new Error('not expected to refresh'))
+
+describe('authorizationFor', () => {
+  describe('when the token is the one the refresher holds', () => {
+    it('uses the token type of its token set', () => {
+      const refresher = createTokenRefresher({
+        refresh,
+        initialTokens: { accessToken: 'abc', tokenType: 'DPoP' },
+      })
+
+      expect(authorizationFor(refresher, 'abc')).toBe('DPoP abc')
+    })
+
+    it('defaults to Bearer when the token set has no type', () => {
+      const refresher = createTokenRefresher({ refresh, initialTokens: { accessToken: 'abc' } })
+
+      expect(authorizationFor(refresher, 'abc')).toBe('Bearer abc')
+    })
+  })
+
+  describe('when the refresher has replaced the token already', () => {
+    it('does not borrow the type of the newer token set', () => {
+      const refresher = createTokenRefresher({
+        refresh,
+        initialTokens: { accessToken: 'new', tokenType: 'MAC' },
+      })
+
+      expect(authorizationFor(refresher, 'old')).toBe('Bearer old')
+    })
+  })
+})
+
+describe('createOriginFilter', () => {
+  describe('when no list is given', () => {
+    it('returns undefined, which allows every origin', () => {
+      expect(createOriginFilter(undefined)).toBeUndefined()
+    })
+  })
+
+  describe('when the list holds origins and patterns', () => {
+    const isAllowed = createOriginFilter([
+      'https://api.example.com',
+      'http://localhost:8080/',
+      /^https:\/\/[a-z]+\.example\.org$/g,
+    ])
+
+    it('allows URLs on a listed origin, whatever their path', () => {
+      expect(isAllowed?.('https://api.example.com/v1/me?x=1')).toBe(true)
+      expect(isAllowed?.('http://localhost:8080/')).toBe(true)
+    })
+
+    it('refuses other schemes, ports and look-alike hosts', () => {
+      expect(isAllowed?.('http://api.example.com/')).toBe(false)
+      expect(isAllowed?.('https://api.example.com:8443/')).toBe(false)
+      expect(isAllowed?.('https://api.example.com.evil.test/')).toBe(false)
+    })
+
+    it('tests patterns against the origin on every call, even a global pattern', () => {
+      expect(isAllowed?.('https://eu.example.org/a')).toBe(true)
+      expect(isAllowed?.('https://eu.example.org/b')).toBe(true)
+      expect(isAllowed?.('https://eu.example.org.evil.test/')).toBe(false)
+    })
+
+    it('refuses a relative URL when there is no page to resolve it against', () => {
+      expect(isAllowed?.('/v1/me')).toBe(false)
+    })
+  })
+
+  describe('when the list is misused', () => {
+    it('throws a TypeError naming `origins` for a URL with a path, a non-URL or a non-array', () => {
+      expect(() => createOriginFilter(['https://api.example.com/v1'])).toThrow(
+        /`origins`.*'https:\/\/api\.example\.com\/v1'/,
+      )
+      expect(() => createOriginFilter(['api.example.com'])).toThrow(/`origins`/)
+      expect(() => createOriginFilter('https://api.example.com' as never)).toThrow(/`origins`/)
+    })
+  })
+})
+
+describe('isReplayableBody', () => {
+  it('accepts bodies that can be sent twice', () => {
+    const bodies = [
+      undefined,
+      null,
+      'text',
+      { json: true },
+      new URLSearchParams('a=1'),
+      new FormData(),
+      new Blob(['x']),
+      new ArrayBuffer(2),
+      new Uint8Array(2),
+    ]
+    expect(bodies.map(isReplayableBody)).toEqual(bodies.map(() => true))
+  })
+
+  it('refuses streams and async iterables, which are read once', () => {
+    const stream = new ReadableStream()
+    const nodeStreamLike = { pipe: () => {} }
+    const iterable = (async function* () {})()
+    expect([stream, nodeStreamLike, iterable].map(isReplayableBody)).toEqual([false, false, false])
+  })
+})
+
+describe('resolveAdapterOptions', () => {
+  const refresher = createTokenRefresher({ refresh, initialTokens: { accessToken: 'abc' } })
+
+  it('defaults to every origin and to status 401', () => {
+    const resolved = resolveAdapterOptions(refresher, undefined)
+
+    expect(resolved.isAllowedUrl).toBeUndefined()
+    expect([401, 403].map((status) => resolved.isUnauthorized({ status }))).toEqual([true, false])
+  })
+
+  it('throws a TypeError naming the argument or option that is wrong', () => {
+    expect(() => resolveAdapterOptions({} as never, undefined)).toThrow(/`refresher`/)
+    expect(() => resolveAdapterOptions(refresher, { isUnauthorized: 401 as never })).toThrow(
+      /`isUnauthorized`/,
+    )
+    expect(() => resolveAdapterOptions(refresher, { origin: [] } as never)).toThrow(
+      'Unknown option `origin`',
+    )
+  })
+})
