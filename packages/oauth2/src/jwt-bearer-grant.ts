@@ -123,7 +123,7 @@ interface AssertionSettings {
 }
 
 function resolveAssertionOptions(value: unknown, clientId: unknown): AssertionSettings {
-  checkOptionsObject(value, knownAssertionOptions, '`algorithm` and `key`')
+  checkOptionsObject(value, knownAssertionOptions, '`algorithm` and `key`', 'assertion')
   const options = value as Partial<Record<keyof JwtBearerAssertionOptions, unknown>>
   const { algorithm, key, audience, claims } = options
   if (algorithm !== 'HS256' && algorithm !== 'RS256') {

@@ -4,12 +4,16 @@ export function checkOptionsObject(
   options: unknown,
   knownOptions: ReadonlySet<string>,
   required: string,
+  path = '',
 ): asserts options is Record<string, unknown> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`Expected \`options\` to be an object with at least ${required}`)
+    const name = path === '' ? 'options' : path
+    throw new TypeError(`Expected \`${name}\` to be an object with at least ${required}`)
   }
   for (const name of Object.keys(options)) {
-    if (!knownOptions.has(name)) throw new TypeError(`Unknown option \`${name}\``)
+    if (!knownOptions.has(name)) {
+      throw new TypeError(`Unknown option \`${path === '' ? name : `${path}.${name}`}\``)
+    }
   }
 }
 

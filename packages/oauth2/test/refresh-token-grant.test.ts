@@ -6,27 +6,17 @@ import {
   type TokenRefreshEvent,
   type TokenSet,
 } from '@tokenflight/core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { AuthorizationServerError, refreshTokenGrant } from '../src/index.js'
 import { approveAs, signInThroughBrowser, tokensOf } from './support/browser-sign-in.js'
 import { useSharedClock } from './support/clock.js'
-import { type MockServer, startMockServer } from './support/mock-server.js'
-import { clients, type LocalProvider, startLocalProvider } from './support/oidc-provider.js'
+import { useMockServer } from './support/mock-server.js'
+import { clients, useLocalProvider } from './support/oidc-provider.js'
 
 const accessTokenTtlMs = 10_000
-let local: LocalProvider
-let mock: MockServer
-beforeAll(async () => {
-  local = await startLocalProvider({ accessTokenTtl: accessTokenTtlMs / 1000 })
-  mock = await startMockServer()
-})
-afterAll(async () => {
-  await local.close()
-  await mock.close()
-})
-
-let clock: ReturnType<typeof useSharedClock> | undefined
-afterEach(() => clock?.restore())
+const local = useLocalProvider({ accessTokenTtl: accessTokenTtlMs / 1000 })
+const mock = useMockServer()
+const clock = useSharedClock()
 
 async function signIn(clientId: string = clients.cli, clientSecret?: string): Promise<TokenSet> {
   const options = {
@@ -58,8 +48,7 @@ describe('when concurrent callers need a token across several expiries at oidc-p
 
   it('refreshes once per expiry, rotates the refresh token each time, and fails no caller', async () => {
     const tokens = await signIn()
-    // Before the refresher is created: it reads the clock through the `Date.now` it finds then.
-    clock = useSharedClock()
+    clock.start()
     const store = memoryTokenStore()
     const refresher = createTokenRefresher({
       initialTokens: tokens,

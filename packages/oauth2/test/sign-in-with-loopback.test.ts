@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AuthorizationServerError } from '../src/index.js'
 import { SignInError, signInWithLoopback } from '../src/node/index.js'
 import {
@@ -9,20 +9,12 @@ import {
   signInThroughBrowser,
   tokensOf,
 } from './support/browser-sign-in.js'
-import { type MockServer, startMockServer } from './support/mock-server.js'
-import { clients, type LocalProvider, startLocalProvider } from './support/oidc-provider.js'
+import { useMockServer } from './support/mock-server.js'
+import { clients, useLocalProvider } from './support/oidc-provider.js'
 import { isListening, listen, redirectPortOf } from './support/ports.js'
 
-let local: LocalProvider
-let mock: MockServer
-beforeAll(async () => {
-  local = await startLocalProvider()
-  mock = await startMockServer()
-})
-afterAll(async () => {
-  await local.close()
-  await mock.close()
-})
+const local = useLocalProvider()
+const mock = useMockServer()
 
 async function userinfo(accessToken: string): Promise<{ status: number; sub?: string }> {
   const response = await fetch(`${local.issuer}/me`, {

@@ -27,6 +27,13 @@ export class TokenFileError extends Error {
   }
 }
 
+/** The `TokenStore` of {@link fileTokenStore}: each method returns a promise. */
+export interface FileTokenStore extends TokenStore {
+  get(): Promise<TokenSet | undefined>
+  set(tokens: TokenSet): Promise<void>
+  clear(): Promise<void>
+}
+
 /**
  * A token store that keeps the tokens in one JSON file, readable by its owner only (mode 0600), replaced atomically
  * on each write so that a crash never leaves half a file; a missing file means no tokens yet.
@@ -37,7 +44,7 @@ export class TokenFileError extends Error {
  *   refresh: refreshTokenGrant({ issuer, clientId }),
  * })
  */
-export function fileTokenStore(path: string | URL): TokenStore {
+export function fileTokenStore(path: string | URL): FileTokenStore {
   if (!(path instanceof URL) && (typeof path !== 'string' || path === '')) {
     throw new TypeError('Expected `path` to be a non-empty string or a file URL')
   }

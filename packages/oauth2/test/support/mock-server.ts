@@ -1,4 +1,5 @@
 import { OAuth2Server, type TokenRequestIncomingMessage } from 'oauth2-mock-server'
+import { afterAll, beforeAll } from 'vitest'
 
 export interface MockServer {
   server: OAuth2Server
@@ -36,4 +37,14 @@ export async function startMockServer(): Promise<MockServer> {
     tokenRequests,
     close: () => server.stop(),
   }
+}
+
+/** Starts oauth2-mock-server before the tests of the calling file and stops it after them. */
+export function useMockServer(): MockServer {
+  const mock = {} as MockServer
+  beforeAll(async () => {
+    Object.assign(mock, await startMockServer())
+  })
+  afterAll(() => mock.close())
+  return mock
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, type JWK, jwtVerify } from 'jose'
 import Provider, { type ClientMetadata, errors, type KoaContextWithOIDC } from 'oidc-provider'
+import { afterAll, beforeAll } from 'vitest'
 
 export const jwtBearerGrantType = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
@@ -38,6 +39,16 @@ export interface LocalProvider {
   close(): Promise<void>
 }
 
+// RSA key generation takes a good part of a second: one pair of keys serves every provider a test file starts.
+let keys: Promise<Record<'signingKey' | 'signer', CryptoKeyPair>> | undefined
+async function generateKeys() {
+  const [signingKey, signer] = await Promise.all([
+    generateKeyPair('RS256', { extractable: true }),
+    generateKeyPair('RS256', { extractable: true }),
+  ])
+  return { signingKey, signer }
+}
+
 export interface LocalProviderOptions {
   /** Seconds an access token lives. Default 10. */
   accessTokenTtl?: number
@@ -57,14 +68,14 @@ export async function startLocalProvider(
   const issuer = `http://127.0.0.1:${port}`
   const accessTokenTtl = options.accessTokenTtl ?? 10
 
-  const signingKey = await generateKeyPair('RS256', { extractable: true })
+  keys ??= generateKeys()
+  const { signingKey, signer } = await keys
   const providerJwk = {
     ...(await exportJWK(signingKey.privateKey)),
     kid: 'provider-key',
     alg: 'RS256',
     use: 'sig',
   }
-  const signer = await generateKeyPair('RS256', { extractable: true })
   const signerPublicJwk: JWK = {
     ...(await exportJWK(signer.publicKey)),
     kid: 'signer-key-1',
@@ -187,7 +198,7 @@ export async function startLocalProvider(
             audience: `${issuer}/token`,
             algorithms: key instanceof Uint8Array ? ['HS256'] : ['RS256'],
             requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-            maxTokenAge: '1h 1m',
+            maxTokenAge: 3_660,
           },
         )
       } catch (error) {
@@ -250,4 +261,14 @@ function quietly<T>(create: () => T): T {
   } finally {
     console.warn = warn
   }
+}
+
+/** Starts a provider before the tests of the calling file and closes it after them. */
+export function useLocalProvider(options: LocalProviderOptions = {}): LocalProvider {
+  const local = {} as LocalProvider
+  beforeAll(async () => {
+    Object.assign(local, await startLocalProvider(options))
+  })
+  afterAll(() => local.close())
+  return local
 }
