@@ -1,4 +1,5 @@
-import { defineProject, type TestProjectConfiguration } from 'vitest/config'
+import { playwright } from '@vitest/browser-playwright'
+import { configDefaults, defineProject, type TestProjectConfiguration } from 'vitest/config'
 
 // Vitest 4 no longer reads this file by itself: `vitest.config.ts` imports the
 // lists below, so a bare `vitest` at the root runs every Node project.
@@ -8,6 +9,8 @@ import { defineProject, type TestProjectConfiguration } from 'vitest/config'
 // defaults, which is why those are repeated.
 const sourceCondition = '@tokenflight/source'
 const nodeConditions = [sourceCondition, 'module', 'node', 'development|production']
+// Files that run in Chromium only, through `browserProjects`.
+const browserTests = '**/*.browser.test.ts'
 
 function nodeProject(name: string, include: string[]): TestProjectConfiguration {
   return defineProject({
@@ -16,7 +19,41 @@ function nodeProject(name: string, include: string[]): TestProjectConfiguration 
     test: {
       name,
       include,
+      exclude: [...configDefaults.exclude, browserTests],
       environment: 'node',
+    },
+  })
+}
+
+// Where `pnpm test:browser` puts MSW's service worker script (`msw init`), git-ignored.
+export const browserPublicDir = 'packages/adapter-contract/browser-public'
+
+// Debian's Chromium, as root in a closed network: without these flags it refuses to start or keeps
+// trying to reach Google's hosts.
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+function browserProject(name: string, include: string[]): TestProjectConfiguration {
+  return defineProject({
+    publicDir: browserPublicDir,
+    resolve: { conditions: [sourceCondition, 'browser', 'module', 'development|production'] },
+    test: {
+      name,
+      include,
+      browser: {
+        enabled: true,
+        headless: true,
+        provider: playwright({
+          launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs },
+        }),
+        instances: [{ browser: 'chromium' }],
+      },
     },
   })
 }
@@ -32,4 +69,8 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('examples', ['examples/*/test/**/*.test.ts']),
 ]
 
-export const browserProjects: TestProjectConfiguration[] = []
+export const browserProjects: TestProjectConfiguration[] = [
+  browserProject('fetch-chromium', [`packages/fetch/test/${browserTests}`]),
+  browserProject('ky-chromium', [`packages/ky/test/${browserTests}`]),
+  browserProject('axios-chromium', [`packages/axios/test/${browserTests}`]),
+]

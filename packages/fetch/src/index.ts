@@ -1,1 +1,89 @@
-export {}
+import type { TokenRefresher, WaitOptions } from '@tokenflight/core'
+import {
+  authorizationFor,
+  isReplayableBody,
+  resolveAdapterOptions,
+  type TokenRefreshAdapterOptions,
+} from '@tokenflight/core/adapter'
+
+declare global {
+  interface RequestInit {
+    /**
+     * `false` sends the request as it is, read by `@tokenflight/fetch`: no access token is added and a 401 is not
+     * answered with a refresh. Default `true`.
+     */
+    tokenRefresh?: boolean
+  }
+}
+
+/** Options of {@link withTokenRefresh}; `isUnauthorized` must not read the response body, which the caller gets. */
+export interface WithTokenRefreshOptions extends TokenRefreshAdapterOptions<Response> {}
+
+/**
+ * Wraps `fetch` so that each request carries a fresh access token and a 401 is answered with one refresh and one
+ * replay; the result has fetch's exact type, for anything that takes a `fetch`.
+ *
+ * @example
+ * const apiFetch = withTokenRefresh(fetch, refresher, { origins: ['https://api.example.com'] })
+ * const response = await apiFetch('https://api.example.com/me')
+ */
+export function withTokenRefresh(
+  fetch: typeof globalThis.fetch,
+  refresher: TokenRefresher,
+  options?: WithTokenRefreshOptions,
+): typeof globalThis.fetch {
+  if (typeof fetch !== 'function') throw new TypeError('Expected `fetch` to be a function')
+  const { isAllowedUrl, isUnauthorized } = resolveAdapterOptions(refresher, options)
+
+  return async function fetchWithTokenRefresh(
+    input: RequestInfo | URL,
+    init?: RequestInit,
+  ): Promise<Response> {
+    const request = input instanceof Request ? input : undefined
+    // As in `new Request(input, init)`, headers in `init` replace those of a Request.
+    const headers = copyHeaders(init?.headers ?? request?.headers)
+    if (
+      init?.tokenRefresh === false ||
+      headers.has('authorization') ||
+      (isAllowedUrl !== undefined && !isAllowedUrl(request?.url ?? String(input)))
+    ) {
+      return fetch(input, init)
+    }
+    const signal = init?.signal ?? request?.signal
+    const waitOptions: WaitOptions | undefined = signal ? { signal } : undefined
+    const sentToken = await refresher.getAccessToken(waitOptions)
+    headers.set('authorization', authorizationFor(refresher, sentToken))
+    // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay;
+    // other bodies (strings, forms, blobs, buffers) can simply be sent again.
+    const replayInput = request?.body != null && init?.body == null ? request.clone() : input
+    const response = await fetch(input, { ...init, headers })
+    if (!isUnauthorized(response)) return response
+
+    let token: string
+    try {
+      token = await refresher.refreshAfterUnauthorized(sentToken, waitOptions)
+    } catch (error) {
+      discardBody(response)
+      throw error
+    }
+    // A one-shot stream was used up by the first attempt. Rather than replay it empty, hand the 401 to the
+    // caller: the token is fresh now, so sending a new stream will succeed.
+    if (!isReplayableBody(init?.body)) return response
+    discardBody(response)
+    // New headers rather than changed ones: the fetch underneath may still hold those of the first attempt.
+    const replayHeaders = copyHeaders(headers)
+    replayHeaders.set('authorization', authorizationFor(refresher, token))
+    return fetch(replayInput, { ...init, headers: replayHeaders })
+  }
+}
+
+// Iterates rather than `new Headers(headers)`: under MSW's Node interceptor, which records raw headers, that copy
+// of a Request's headers keeps only those its body added and loses the rest.
+function copyHeaders(source: HeadersInit | undefined): Headers {
+  return new Headers(source instanceof Headers ? [...source] : source)
+}
+
+// An unread body keeps its connection busy until it is garbage-collected.
+function discardBody(response: Response): void {
+  response.body?.cancel().catch(() => {})
+}

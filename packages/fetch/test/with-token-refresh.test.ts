@@ -1,0 +1,107 @@
+import { createTokenRefresher, type TokenRefresher } from '@tokenflight/core'
+import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { withTokenRefresh } from '../src/index.js'
+
+// These tests look at what the wrapper hands to the fetch it wraps; the contract suite covers the behaviours.
+const apiUrl = 'https://api.example.test/me'
+
+function refresherWith(accessToken: string, refreshed = 'refreshed'): TokenRefresher {
+  return createTokenRefresher({
+    refresh: async () => ({ accessToken: refreshed }),
+    initialTokens: { accessToken },
+  })
+}
+
+/** A fetch that answers the given statuses in turn and remembers what it was called with. */
+function recordingFetch(...statuses: number[]) {
+  const calls: Array<{ input: RequestInfo | URL; init: RequestInit | undefined }> = []
+  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ input, init })
+    return new Response(null, { status: statuses[calls.length - 1] ?? 200 })
+  })
+  return { fetch, calls }
+}
+
+afterEach(() => vi.restoreAllMocks())
+
+describe('withTokenRefresh', () => {
+  it('returns a function of the exact type of fetch', () => {
+    expectTypeOf(withTokenRefresh(fetch, refresherWith('a'))).toEqualTypeOf<typeof fetch>()
+  })
+
+  describe('when a request is replayed with a reusable body', () => {
+    it('sends the very same body object again, without copying it', async () => {
+      const { fetch, calls } = recordingFetch(401, 200)
+      const body = new FormData()
+      body.append('field', 'value')
+
+      await withTokenRefresh(fetch, refresherWith('a'))(apiUrl, { method: 'POST', body })
+
+      expect(calls.map((call) => call.init?.body)).toEqual([body, body])
+      expect(calls.map((call) => new Headers(call.init?.headers).get('authorization'))).toEqual([
+        'Bearer a',
+        'Bearer refreshed',
+      ])
+    })
+  })
+
+  describe('when the request is a Request without a body', () => {
+    it('does not copy it', async () => {
+      const clone = vi.spyOn(Request.prototype, 'clone')
+      const { fetch } = recordingFetch(200)
+
+      await withTokenRefresh(fetch, refresherWith('a'))(new Request(apiUrl))
+
+      expect(clone).not.toHaveBeenCalled()
+    })
+  })
+
+  describe('when init has headers and the input is a Request with headers', () => {
+    it('sends the headers of init, as fetch itself would', async () => {
+      const { fetch, calls } = recordingFetch(200)
+      const request = new Request(apiUrl, { headers: { 'X-From': 'request' } })
+
+      await withTokenRefresh(fetch, refresherWith('a'))(request, { headers: { 'X-From': 'init' } })
+
+      const sent = new Headers(calls[0]?.init?.headers)
+      expect([sent.get('x-from'), sent.get('authorization')]).toEqual(['init', 'Bearer a'])
+    })
+  })
+
+  describe('when the input is a URL object', () => {
+    it('checks its origin against the allow-list', async () => {
+      const { fetch, calls } = recordingFetch(200, 200)
+      const apiFetch = withTokenRefresh(fetch, refresherWith('a'), {
+        origins: ['https://api.example.test'],
+      })
+
+      await apiFetch(new URL(apiUrl))
+      await apiFetch(new URL('https://cdn.example.test/app.js'))
+
+      expect(calls.map((call) => new Headers(call.init?.headers).has('authorization'))).toEqual([
+        true,
+        false,
+      ])
+    })
+  })
+
+  describe('when the wrapped fetch rejects', () => {
+    it('hands its error to the caller unchanged', async () => {
+      const failure = new TypeError('fetch failed')
+      const apiFetch = withTokenRefresh(() => Promise.reject(failure), refresherWith('a'))
+
+      await expect(apiFetch(apiUrl)).rejects.toBe(failure)
+    })
+  })
+
+  describe('when it is misused', () => {
+    it('throws a TypeError naming the argument or option', () => {
+      const refresher = refresherWith('a')
+      expect(() => withTokenRefresh('fetch' as never, refresher)).toThrow(/`fetch`/)
+      expect(() => withTokenRefresh(fetch, {} as never)).toThrow(/`refresher`/)
+      expect(() => withTokenRefresh(fetch, refresher, { origins: ['api.example.test'] })).toThrow(
+        /`origins`/,
+      )
+    })
+  })
+})
