@@ -240,6 +240,49 @@ describe('when the token endpoint never answers', () => {
   })
 })
 
+describe('when a token response carries an ID token from another issuer', () => {
+  // As Google does with `openid`: its token endpoint is not at its issuer's origin.
+  const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const idToken = [
+    base64url({ alg: 'RS256', typ: 'JWT' }),
+    base64url({
+      iss: 'https://accounts.example',
+      aud: 'client',
+      sub: 'user',
+      iat: now,
+      exp: now + 600,
+    }),
+    'signature',
+  ].join('.')
+  const withIdToken = answer(
+    200,
+    'application/json',
+    JSON.stringify({ access_token: 'fresh-access-token', token_type: 'Bearer', id_token: idToken }),
+  )
+  const signal = new AbortController().signal
+
+  it('sets it aside when no issuer is known, and returns the access token', async () => {
+    handle = withIdToken
+    const refresh = refreshTokenGrant({ tokenEndpoint, clientId: 'client' })
+    await expect(refresh({ tokens, signal })).resolves.toMatchObject({
+      accessToken: 'fresh-access-token',
+    })
+  })
+
+  it('checks it against the issuer when one is given', async () => {
+    handle = withIdToken
+    const refresh = refreshTokenGrant({
+      tokenEndpoint,
+      issuer: 'https://other.example',
+      clientId: 'client',
+    })
+    await expect(refresh({ tokens, signal })).rejects.toThrow(
+      `Token endpoint ${tokenEndpoint} answered with an invalid response: unexpected JWT "iss" (issuer) claim value`,
+    )
+  })
+})
+
 describe('when the endpoints come from discovery', () => {
   /** A client credentials grant for the test server as issuer, called without tokens. */
   function discoveringGrant() {
