@@ -1,7 +1,6 @@
 /**
- * The authorization server answered with an error, an answer that is not OAuth, or could not be reached.
- * Transient for a refresher (it wraps it in `RefreshFailedError`), except `invalid_grant`, which the grants turn
- * into `SessionExpiredError`.
+ * The authorization server answered with an error or with something that is not OAuth, or could not be reached: a
+ * refresher treats it as transient (the grants turn `invalid_grant` into `SessionExpiredError` instead).
  */
 export class AuthorizationServerError extends Error {
   override name = 'AuthorizationServerError' as const

@@ -33,8 +33,8 @@ export interface JwtBearerAssertionOptions {
 }
 
 /**
- * Options of {@link jwtBearerGrant}. Without `clientId` the request carries no client authentication (RFC 7523 allows
- * it; service accounts such as Google's work that way) and `assertion.issuer` is required.
+ * Options of {@link jwtBearerGrant}, where `clientId` is optional: without it the request carries no client
+ * authentication (RFC 7523 allows it, as Google's service accounts do) and `assertion.issuer` is required.
  */
 export interface JwtBearerGrantOptions extends Omit<TokenEndpointOptions, 'clientId'> {
   clientId?: string

@@ -8,7 +8,7 @@ import type { TokenSet, TokenStore } from '@tokenflight/core'
 export type TokenFileFailureReason = 'unreadable' | 'corrupt' | 'unwritable'
 
 /**
- * A token file could not be read, holds something other than a token set, or could not be written. The message
+ * A token file could not be read, holds something other than a token set, or could not be written; the message
  * names the path and the system error code, never the file's contents.
  */
 export class TokenFileError extends Error {
