@@ -1,10 +1,10 @@
 import { setupWorker } from 'msw/browser'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { isContractRequest, type MockNetwork } from './mock-network.js'
 
 /**
- * Starts MSW's service worker for the test file. The test runner's own requests pass; an unhandled request to a
- * contract host fails the test.
+ * Starts MSW's service worker for the test file and drops the handlers a test added after it. The test runner's own
+ * requests pass; an unhandled request to a contract host fails the test.
  */
 export function useBrowserNetwork(): MockNetwork {
   const worker = setupWorker()
@@ -16,6 +16,7 @@ export function useBrowserNetwork(): MockNetwork {
       },
     })
   })
+  afterEach(() => worker.resetHandlers())
   afterAll(() => worker.stop())
   return worker
 }

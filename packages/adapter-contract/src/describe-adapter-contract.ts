@@ -16,7 +16,7 @@ import {
   type TokenFailure,
 } from '@tokenflight/testing'
 import { HttpResponse, http } from 'msw'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type {
   AdapterHarness,
   BodyKind,
@@ -103,8 +103,6 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
   }
 
   describe(`adapter contract: ${harness.name}`, () => {
-    afterEach(() => network.resetHandlers())
-
     describe('behaviour 11: the access token goes where it is allowed and nowhere else', () => {
       describe('when a request is sent with a fresh token', () => {
         it('sets Authorization to the token type and the access token, without a refresh', async () => {

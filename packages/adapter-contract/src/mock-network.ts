@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'msw'
 
-/** What the contract needs of `setupServer()` (Node) or `setupWorker()` (browser), already started. */
+/** What the contract needs of `setupServer()` (Node) or `setupWorker()` (browser), started and reset after each test. */
 export interface MockNetwork {
   use(...handlers: RequestHandler[]): void
   resetHandlers(): void

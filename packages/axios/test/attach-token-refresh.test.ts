@@ -1,0 +1,96 @@
+import { startSignedIn, useNodeNetwork } from '@tokenflight/adapter-contract/node'
+import axios, { type AxiosRequestConfig, isAxiosError } from 'axios'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import { attachTokenRefresh } from '../src/index.js'
+
+// What is particular to axios: detaching, `validateStatus`, `baseURL`, interceptor order and the typed opt-out.
+// The behaviours shared with the other adapters are in contract.test.ts.
+const network = useNodeNetwork()
+const start = () => startSignedIn(network)
+
+describe('attachTokenRefresh', () => {
+  it('adds a typed tokenRefresh flag to the request config', () => {
+    expectTypeOf<AxiosRequestConfig['tokenRefresh']>().toEqualTypeOf<boolean | undefined>()
+  })
+
+  describe('when detached (behaviour 16)', () => {
+    it('restores the instance: requests carry no token and a 401 is not answered', async () => {
+      const { simulator, refresher } = start()
+      const api = axios.create()
+      const detach = attachTokenRefresh(api, refresher)
+      await api.get(`${simulator.apiUrl}/before`)
+
+      detach()
+      const after = await api.get(`${simulator.apiUrl}/after`).catch((error: unknown) => error)
+
+      expect(isAxiosError(after) && after.response?.status).toBe(401)
+      expect(
+        simulator.stats.apiRequests.map((request) => request.accessToken !== undefined),
+      ).toEqual([true, false])
+      expect(simulator.stats.refreshCalls).toBe(0)
+    })
+  })
+
+  describe('when validateStatus accepts a 401', () => {
+    it('replays it once and resolves with the replay, a second 401 included', async () => {
+      const { simulator, refresher } = start()
+      const api = axios.create({ validateStatus: () => true })
+      attachTokenRefresh(api, refresher)
+      simulator.expireAccessTokens()
+      const first = await api.get(`${simulator.apiUrl}/me`)
+      simulator.failApiRequests(401, { times: 3 })
+
+      const second = await api.get(`${simulator.apiUrl}/me`)
+
+      expect([first.status, second.status]).toEqual([200, 401])
+      expect(simulator.stats.apiRequests.map((request) => request.status)).toEqual([
+        401, 200, 401, 401,
+      ])
+      expect(simulator.stats.refreshCalls).toBe(2)
+    })
+  })
+
+  describe('when the instance has a baseURL and an allow-list', () => {
+    it('checks the origin of the full URL', async () => {
+      const { simulator, refresher } = start()
+      const api = axios.create({ baseURL: simulator.apiUrl })
+      attachTokenRefresh(api, refresher, { origins: [simulator.apiUrl] })
+
+      const response = await api.get('/me')
+
+      expect(response.status).toBe(200)
+    })
+  })
+
+  describe('when the app added its response interceptor before attaching', () => {
+    it('runs it once on the 401 and once on the replayed response', async () => {
+      const { simulator, refresher } = start()
+      const api = axios.create()
+      const seen: string[] = []
+      api.interceptors.response.use(
+        (response) => {
+          seen.push(`response ${response.status}`)
+          return response
+        },
+        (error: unknown) => {
+          seen.push(`error ${isAxiosError(error) ? error.response?.status : 'other'}`)
+          throw error
+        },
+      )
+      attachTokenRefresh(api, refresher)
+      simulator.expireAccessTokens()
+
+      await api.get(`${simulator.apiUrl}/me`)
+
+      expect(seen).toEqual(['error 401', 'response 200'])
+    })
+  })
+
+  describe('when it is misused', () => {
+    it('throws a TypeError naming the argument', () => {
+      const { refresher } = start()
+      expect(() => attachTokenRefresh({} as never, refresher)).toThrow(/`instance`/)
+      expect(() => attachTokenRefresh(axios.create(), {} as never)).toThrow(/`refresher`/)
+    })
+  })
+})

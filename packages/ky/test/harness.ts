@@ -1,0 +1,61 @@
+import {
+  type AdapterHarness,
+  type ContractRequest,
+  isAbortError,
+  readOutcome,
+} from '@tokenflight/adapter-contract'
+import ky2, { HTTPError as Ky2HTTPError } from 'ky'
+import ky1, { HTTPError as Ky1HTTPError } from 'ky1'
+import { tokenRefreshHooks } from '../src/index.js'
+
+/** The options of a ky call, the same in ky 1 and ky 2 for what the contract sends. */
+function toKyOptions(request: ContractRequest) {
+  const { body } = request
+  return {
+    method: request.method ?? 'GET',
+    ...(request.headers === undefined ? {} : { headers: request.headers }),
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+    ...(body === undefined
+      ? {}
+      : body.kind === 'json'
+        ? { json: body.value }
+        : { body: body.value as BodyInit }),
+    ...(request.optOut ? { context: { tokenRefresh: false } } : {}),
+  }
+}
+
+const majors = {
+  1: { ky: ky1, HTTPError: Ky1HTTPError },
+  2: { ky: ky2, HTTPError: Ky2HTTPError },
+}
+
+/** ky 1 or ky 2, with its default retries or with `retry: 0`. */
+export function kyHarness(major: 1 | 2, retry: 'default' | 0): AdapterHarness {
+  const { ky, HTTPError } = majors[major]
+  return {
+    name: `ky ${major}, ${retry === 0 ? 'retry: 0' : 'default retries'}`,
+    httpErrors: 'reject',
+    // ky 1 copies every request before sending it; ky 2 only when it may retry. The copy can be replayed.
+    streamBodies: major === 2 && retry === 0 ? 'not-replayed' : 'replayed',
+    isAbortError,
+    createClient(refresher, options) {
+      const api = ky.create({
+        hooks: tokenRefreshHooks(refresher, options),
+        ...(retry === 0 ? { retry: 0 } : {}),
+      })
+      return {
+        send: async (request) => {
+          try {
+            return await readOutcome(await api(request.url, toKyOptions(request)), false)
+          } catch (error) {
+            if (!(error instanceof HTTPError)) throw error
+            // ky 2 reads the body of an error response into `data`; ky 1 leaves it in the response.
+            return 'data' in error
+              ? { status: error.response.status, body: error.data, httpError: true }
+              : readOutcome(error.response, true)
+          }
+        },
+      }
+    },
+  }
+}

@@ -1,0 +1,92 @@
+import { startSignedIn, useNodeNetwork } from '@tokenflight/adapter-contract/node'
+import { createTokenRefresher } from '@tokenflight/core'
+import type { OAuthSimulator } from '@tokenflight/testing'
+import ky2, { type Hooks as Ky2Hooks } from 'ky'
+import ky1, { type Hooks as Ky1Hooks } from 'ky1'
+import { describe, expect, expectTypeOf, it, vi } from 'vitest'
+import { tokenRefreshHooks } from '../src/index.js'
+
+// What is particular to ky: its two hook conventions, its retries and its `fetch` option.
+// The behaviours shared with the other adapters are in contract.test.ts.
+const network = useNodeNetwork()
+
+function start(): { simulator: OAuthSimulator; hooks: ReturnType<typeof tokenRefreshHooks> } {
+  const { simulator, refresher } = startSignedIn(network)
+  return { simulator, hooks: tokenRefreshHooks(refresher) }
+}
+
+const majors = [
+  { major: 1, ky: ky1 },
+  { major: 2, ky: ky2 },
+] as const
+
+describe('tokenRefreshHooks', () => {
+  it('returns hooks that both ky 1 and ky 2 accept', () => {
+    const { hooks } = start()
+    expectTypeOf(hooks).toExtend<Ky1Hooks>()
+    expectTypeOf(hooks).toExtend<Ky2Hooks>()
+  })
+
+  for (const { major, ky } of majors) {
+    describe(`with ky ${major}`, () => {
+      describe('when the replay gets a 503 and one retry is allowed', () => {
+        it('retries it, because the replay used none of the retry budget', async () => {
+          const { simulator, hooks } = start()
+          const api = ky.create({ hooks, retry: { limit: 1, delay: () => 0 } })
+          simulator.expireAccessTokens()
+          simulator.failApiRequests(503)
+
+          const response = await api(`${simulator.apiUrl}/me`)
+
+          expect(response.status).toBe(200)
+          expect(simulator.stats.apiRequests.map((request) => request.status)).toEqual([
+            401, 503, 200,
+          ])
+        })
+      })
+
+      describe('when the replay gets a 503 and retries are off', () => {
+        it("hands ky's HTTPError for the 503 to the caller", async () => {
+          const { simulator, hooks } = start()
+          const api = ky.create({ hooks, retry: 0 })
+          simulator.expireAccessTokens()
+          simulator.failApiRequests(503)
+
+          await expect(api(`${simulator.apiUrl}/me`)).rejects.toMatchObject({
+            name: 'HTTPError',
+            response: { status: 503 },
+          })
+        })
+      })
+
+      describe('when ky has a fetch option', () => {
+        it('sends the replay through it as well', async () => {
+          const { simulator, hooks } = start()
+          const customFetch = vi.fn((input: Request | URL | string, init?: RequestInit) =>
+            fetch(input, init),
+          )
+          const api = ky.create({ hooks, fetch: customFetch })
+          simulator.expireAccessTokens()
+
+          const response = await api(`${simulator.apiUrl}/me`)
+
+          expect(response.status).toBe(200)
+          expect(customFetch).toHaveBeenCalledTimes(2)
+        })
+      })
+    })
+  }
+
+  describe('when it is misused', () => {
+    it('throws a TypeError naming the argument or option', () => {
+      const { hooks } = start()
+      expect(hooks.beforeRequest).toHaveLength(1)
+      expect(() => tokenRefreshHooks({} as never)).toThrow(/`refresher`/)
+      expect(() =>
+        tokenRefreshHooks(createTokenRefresher({ refresh: async () => ({ accessToken: 'a' }) }), {
+          origins: 'https://api.example.test' as never,
+        }),
+      ).toThrow(/`origins`/)
+    })
+  })
+})
