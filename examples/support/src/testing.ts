@@ -1,0 +1,3 @@
+export type { ExampleRun } from './run-example.js'
+export { runExample, unreachableUrl } from './run-example.js'
+export { describeRealProviderSettings, describeSimulatedSession } from './user-session-checks.js'
