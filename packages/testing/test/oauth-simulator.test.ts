@@ -359,7 +359,7 @@ describe('protected API', () => {
 describe('refresh function', () => {
   describe('when given a refresh token', () => {
     it('resolves the rotated token set, expiring on the simulator clock', async () => {
-      const simulator = start({ accessTokenLifetimeMs: 60_000 })
+      const simulator = start({ accessTokenLifetimeMs: 60_000, now: () => 1_000_000 })
       simulator.clock.advance(5_000)
       const signedIn = simulator.signIn({ scope: 'read' })
 
