@@ -62,7 +62,7 @@ export function tokenRefreshHooks(
   return {
     init: [
       (kyOptions) => {
-        // ky 2 runs init hooks (ky 1 has none) and is the one that keeps a custom `fetch` from later hooks.
+        // Only ky 2 runs init hooks, and only ky 2 keeps the `fetch` option from later hooks: note it for the replay.
         if (kyOptions.fetch === undefined) return
         kyOptions.context ??= {}
         customFetches.set(kyOptions.context, kyOptions.fetch)
