@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createTokenRefresher } from '@tokenflight/core'
 import {
-  explain,
+  type LocalProvider,
   localProviderUnlessConfigured,
+} from '@tokenflight/example-oauth2-local-provider'
+import {
+  createRunLog,
+  exitWithError,
+  optionalSetting,
   requiredSetting,
-} from '@tokenflight/example-oauth2-local-provider/settings'
+} from '@tokenflight/example-support'
 import { withTokenRefresh } from '@tokenflight/fetch'
 import { clientCredentialsGrant } from '@tokenflight/oauth2'
 
@@ -12,64 +17,53 @@ import { clientCredentialsGrant } from '@tokenflight/oauth2'
 // request, and a new token is minted shortly before each expiry. Without OAUTH2_* settings it runs against a local
 // provider whose tokens live 2 s.
 
-const local = await localProviderUnlessConfigured()
-const settings = local ? localSettings() : realSettings()
+async function main(): Promise<void> {
+  const local = await localProviderUnlessConfigured()
+  try {
+    const settings = local ? localSettings(local) : realSettings()
+    const log = createRunLog()
+    const refresher = createTokenRefresher({
+      refresh: clientCredentialsGrant(settings.grant),
+      onEvent: log.onEvent,
+    })
 
-let minted = 0
-let stopping = false
-const refresher = createTokenRefresher({
-  refresh: clientCredentialsGrant(settings.grant),
-  onEvent: (event) => {
-    // A background refresh may still be running when the program stops; its outcome no longer matters.
-    if (stopping) return
-    if (event.type === 'refresh-succeeded' && !event.superseded) {
-      minted++
-      const lifetime =
-        event.expiresAt === undefined ? 'unknown' : `${event.expiresAt - Date.now()} ms`
-      console.log(`Token #${minted} minted (${event.reason}), expires in ${lifetime}`)
-    } else if (event.type === 'refresh-failed') {
-      console.log(`Token request failed (${event.reason}): ${explain(event.error)}`)
+    let requests = 0
+    let failures = 0
+    if (settings.apiUrl === undefined) {
+      console.log(`Got a token: ${(await refresher.getAccessToken()).length} characters`)
+    } else {
+      const api = withTokenRefresh(fetch, refresher)
+      for (let burst = 1; burst <= settings.bursts; burst++) {
+        const statuses = await Promise.all(
+          Array.from({ length: settings.burstSize }, async () => {
+            const response = await api(settings.apiUrl as string)
+            await response.body?.cancel()
+            return response.status
+          }),
+        )
+        requests += statuses.length
+        failures += statuses.filter((status) => status !== 200).length
+        console.log(
+          `Burst ${burst}: ${statuses.length} concurrent requests -> ${statuses.join(', ')}`,
+        )
+        if (burst < settings.bursts) await sleep(settings.intervalMs)
+      }
     }
-  },
-})
+    await log.settled()
 
-let requests = 0
-let failures = 0
-try {
-  if (settings.apiUrl === undefined) {
-    await refresher.getAccessToken()
-  } else {
-    const api = withTokenRefresh(fetch, refresher)
-    for (let burst = 1; burst <= settings.bursts; burst++) {
-      const statuses = await Promise.all(
-        Array.from({ length: settings.burstSize }, async () => {
-          const response = await api(settings.apiUrl as string)
-          await response.body?.cancel()
-          return response.status
-        }),
-      )
-      requests += statuses.length
-      failures += statuses.filter((status) => status !== 200).length
-      console.log(
-        `Burst ${burst}: ${statuses.length} concurrent requests -> ${statuses.join(', ')}`,
-      )
-      if (burst < settings.bursts) await sleep(settings.intervalMs)
+    const minted = Object.values(log.refreshes).reduce((sum, count) => sum + count, 0)
+    console.log(`${requests} requests, ${failures} failed; ${minted} tokens minted`)
+    // Over the run several tokens expire: more than one must have been minted, and never one per request.
+    if (failures > 0 || (local !== undefined && (minted < 2 || minted >= requests))) {
+      console.error('Unexpected: every request must succeed, with one token per expiry')
+      process.exitCode = 1
     }
+  } finally {
+    await local?.close()
   }
-  console.log(`${requests} requests, ${failures} failed; ${minted} tokens minted`)
-  // Over the run, several tokens expire: more than one must have been minted, and never one per request.
-  const expected = local === undefined || (minted >= 2 && minted < requests)
-  if (failures > 0 || !expected) process.exitCode = 1
-} catch (error) {
-  console.error(`Failed: ${explain(error)}`)
-  process.exitCode = 1
-} finally {
-  stopping = true
-  await local?.close()
 }
 
-function localSettings() {
-  const provider = local as NonNullable<typeof local>
+function localSettings(provider: LocalProvider) {
   console.log(
     `Local provider on ${provider.issuer}; access tokens live ${provider.accessTokenTtlMs} ms`,
   )
@@ -83,30 +77,30 @@ function localSettings() {
 }
 
 function realSettings() {
-  const issuer = process.env.OAUTH2_ISSUER
-  const tokenEndpoint = process.env.OAUTH2_TOKEN_ENDPOINT
-  if (issuer === undefined && tokenEndpoint === undefined) {
-    requiredSetting(
-      'OAUTH2_TOKEN_ENDPOINT',
-      'your provider’s token endpoint URL (or set OAUTH2_ISSUER to discover it)',
-    )
-  }
-  const clientId = requiredSetting('OAUTH2_CLIENT_ID', 'your client id')
-  const clientSecret = requiredSetting('OAUTH2_CLIENT_SECRET', 'your client secret')
-  const scope = process.env.OAUTH2_SCOPE
-  const audience = process.env.OAUTH2_AUDIENCE
+  const issuer = optionalSetting('OAUTH2_ISSUER')
+  const tokenEndpoint =
+    issuer === undefined
+      ? requiredSetting(
+          'OAUTH2_TOKEN_ENDPOINT',
+          'your provider’s token endpoint URL (or set OAUTH2_ISSUER to discover it)',
+        )
+      : optionalSetting('OAUTH2_TOKEN_ENDPOINT')
+  const scope = optionalSetting('OAUTH2_SCOPE')
+  const audience = optionalSetting('OAUTH2_AUDIENCE')
   return {
     grant: {
-      clientId,
-      clientSecret,
+      clientId: requiredSetting('OAUTH2_CLIENT_ID', 'your client id'),
+      clientSecret: requiredSetting('OAUTH2_CLIENT_SECRET', 'your client secret'),
       ...(issuer === undefined ? {} : { issuer }),
       ...(tokenEndpoint === undefined ? {} : { tokenEndpoint }),
       ...(scope === undefined ? {} : { scope }),
       ...(audience === undefined ? {} : { extraParameters: { audience } }),
     },
-    apiUrl: process.env.API_URL,
+    apiUrl: optionalSetting('API_URL'),
     bursts: 3,
     burstSize: 4,
     intervalMs: 1_000,
   }
 }
+
+main().catch(exitWithError)

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
+import { runExample } from '@tokenflight/example-support/testing'
 import { describe, expect, it } from 'vitest'
-import { runExample } from '../src/testing.js'
 
 describe('the local provider', () => {
   it('starts, prints its settings, passes its self-check and stops', async () => {
@@ -11,5 +11,5 @@ describe('the local provider', () => {
     )
     expect(run.stdout).toMatch(/^ {2}JWT bearer: +http:\/\/127\.0\.0\.1:\d+\/jwt-bearer\/token/m)
     expect(run.stdout).toContain('Self-check: the API answered 200 to a client credentials token')
-  }, 15_000)
+  }, 20_000)
 })
