@@ -19,7 +19,7 @@ export interface RunLog {
 
 const reasons: Record<RefreshReason, string> = {
   missing: 'no token yet',
-  expired: 'token about to expire',
+  expired: 'token expiring',
   background: 'background, token half-way',
   unauthorized: 'after a 401',
   forced: 'forced',
