@@ -60,6 +60,11 @@ export interface AdapterHarness {
    * a fetch `Request`), `'not-replayed'` (the 401 reaches the caller), or `'unsupported'` by the client here.
    */
   streamBodies: 'replayed' | 'not-replayed' | 'unsupported'
+  /**
+   * Whether the adapter sees the caller's own signal, so that a request carrying the signal the refresher handed its
+   * refresh function goes through untouched without an opt-out. ky 1 combines signals before any hook runs: it does not.
+   */
+  recognizesRefreshSignal: boolean
   /** Attaches the adapter to a fresh client. */
   createClient(refresher: TokenRefresher, options?: ContractAdapterOptions): ContractClient
   /** Tells the client's rejection for an aborted request from other failures. */

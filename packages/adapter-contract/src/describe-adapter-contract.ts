@@ -5,6 +5,7 @@ import {
   type RefreshFunction,
   RefreshTimeoutError,
   SessionExpiredError,
+  TokenRefreshError,
   type TokenRefresher,
   type TokenRefresherOptions,
 } from '@tokenflight/core'
@@ -39,8 +40,11 @@ interface SetupOptions {
   simulator?: OAuthSimulatorOptions
   refresher?: Pick<TokenRefresherOptions, 'refreshTimeoutMs'>
   adapter?: ContractAdapterOptions
-  /** The refresh function calls the token endpoint through the client under test, opting out per request. */
-  refreshThroughClient?: boolean
+  /**
+   * The refresh function calls the token endpoint through the client under test, passing the refresher's signal,
+   * and either also opting out per request or relying on that signal alone.
+   */
+  refreshThroughClient?: 'opt-out' | 'signal-only'
 }
 
 interface Setup {
@@ -71,7 +75,7 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
         method: 'POST',
         body: { kind: 'url-search-params', value: form },
         signal,
-        optOut: true,
+        optOut: options.refreshThroughClient === 'opt-out',
       })
       return parseTokenResponse(outcome?.body, { now: simulator.clock.now })
     }
@@ -332,10 +336,10 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
         ['the API rejects the token', (simulator) => simulator.expireAccessTokens()],
       ]
       for (const [situation, arrange] of situations) {
-        describe(`when ${situation} and the refresh function calls the token endpoint through the same client`, () => {
+        describe(`when ${situation} and the refresh function calls the token endpoint through the same client, opting out`, () => {
           it('refreshes once, without waiting on itself or sending the token request a bearer token', async () => {
             const { simulator, client, api } = setup({
-              refreshThroughClient: true,
+              refreshThroughClient: 'opt-out',
               // A refresh that waited on its own token request would fail here instead of hanging the test.
               refresher: { refreshTimeoutMs: 2_000 },
             })
@@ -346,6 +350,40 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
             expect(outcome.status).toBe(200)
             expect(simulator.stats.refreshCalls).toBe(1)
           })
+        })
+
+        describe(`when ${situation} and the refresh function calls the token endpoint through the same client with only its signal`, () => {
+          if (harness.recognizesRefreshSignal) {
+            it('recognizes the refresh signal and refreshes once, without waiting on itself', async () => {
+              const { simulator, client, api } = setup({
+                refreshThroughClient: 'signal-only',
+                refresher: { refreshTimeoutMs: 2_000 },
+              })
+              arrange(simulator)
+
+              const outcome = await client.send({ url: api('/me') })
+
+              expect(outcome.status).toBe(200)
+              expect(simulator.stats.refreshCalls).toBe(1)
+            })
+          } else {
+            it("cannot tell the token request apart, so the request fails with core's typed error instead of hanging", async () => {
+              const { simulator, client, api } = setup({
+                refreshThroughClient: 'signal-only',
+                refresher: { refreshTimeoutMs: 300 },
+              })
+              arrange(simulator)
+
+              const error = await client
+                .send({ url: api('/me') })
+                .catch((caught: unknown) => caught)
+
+              // With an expired token the token request waits for its own refresh until the timeout; with a
+              // rejected one it is sent with that token, which the token endpoint refuses.
+              expect(error).toBeInstanceOf(TokenRefreshError)
+              expect(simulator.stats.reusedRefreshTokens).toBe(0)
+            })
+          }
         })
       }
     })

@@ -1,6 +1,7 @@
 import type { TokenRefresher, WaitOptions } from '@tokenflight/core'
 import {
   authorizationFor,
+  isRefreshSignal,
   isReplayableBody,
   resolveAdapterOptions,
   type TokenRefreshAdapterOptions,
@@ -49,6 +50,8 @@ export function attachTokenRefresh(
   const requestInterceptor = instance.interceptors.request.use(
     async (config) => {
       if (
+        // The refresh function's own token request: waiting for a token would wait for itself.
+        isRefreshSignal(config.signal) ||
         config.headers.has('Authorization') ||
         (isAllowedUrl !== undefined && !isAllowedUrl(instance.getUri(config)))
       ) {

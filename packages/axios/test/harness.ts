@@ -39,6 +39,7 @@ export function axiosHarness(options: AxiosHarnessOptions): AdapterHarness {
     name: `axios, ${options.adapter} adapter`,
     httpErrors: 'reject',
     streamBodies: options.toStreamBody === undefined ? 'unsupported' : 'not-replayed',
+    recognizesRefreshSignal: true,
     isAbortError: (error) =>
       isCancel(error) || (error as { name?: unknown })?.name === 'AbortError',
     createClient(refresher, adapterOptions) {

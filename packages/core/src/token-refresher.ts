@@ -5,6 +5,7 @@ import {
   TokenRefreshError,
 } from './errors.js'
 import type { RefreshReason, TokenRefreshEvent } from './events.js'
+import { markRefreshSignal } from './refresh-signal.js'
 import {
   capitalize,
   type ResolvedOptions,
@@ -84,6 +85,8 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   // Bumped whenever #tokens is replaced or cleared.
   #version = 0
   #inFlightRefresh: Promise<TokenSet> | undefined
+  // The signal handed to the running refresh function, to recognize it when it asks for a token.
+  #refreshSignal: AbortSignal | undefined
   #sessionExpiredError: SessionExpiredError | undefined
   #loaded: boolean
   #loading: Promise<void> | undefined
@@ -198,16 +201,31 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   #joinRefresh(reason: RefreshReason, signal: AbortSignal | undefined): Promise<TokenSet> {
     // A caller that has already given up must not start a refresh nobody waits for.
     if (signal?.aborted) return Promise.reject(signal.reason)
+    if (signal !== undefined && signal === this.#refreshSignal) {
+      // The refresh function is asking for a token, which would wait for itself until the timeout.
+      return Promise.reject(
+        new TypeError(
+          'The refresh function asked the refresher for an access token, which waits for that very refresh: send the token request without one',
+        ),
+      )
+    }
     return waitFor(this.#inFlightRefresh ?? this.#startRefresh(reason), signal)
   }
 
   #startRefresh(reason: RefreshReason): Promise<TokenSet> {
-    const refresh = this.#runRefresh(reason).finally(() => {
+    let settle!: (outcome: Promise<TokenSet>) => void
+    const refresh = new Promise<TokenSet>((resolve) => {
+      settle = resolve
+    }).finally(() => {
       this.#inFlightRefresh = undefined
+      this.#refreshSignal = undefined
     })
+    // Recorded before the refresh function runs: if it, or an event listener, asks for a token
+    // before its first await, it must join this refresh rather than start another.
     this.#inFlightRefresh = refresh
     // Nobody may be left to handle a failure: a background refresh, or one whose waiters all aborted.
     refresh.catch(noop)
+    settle(this.#runRefresh(reason))
     return refresh
   }
 
@@ -231,6 +249,8 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   async #callRefreshFunction(run: RefreshRun): Promise<TokenSet> {
     const { refresh, refreshTimeoutMs } = this.#options
     const controller = new AbortController()
+    markRefreshSignal(controller.signal)
+    this.#refreshSignal = controller.signal
     const call = new Promise<unknown>((resolve) =>
       resolve(refresh({ tokens: run.previous, signal: controller.signal })),
     )

@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest'
-import { createTokenRefresher, SessionExpiredError } from '../src/index.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { isRefreshSignal } from '../src/adapter/index.js'
+import {
+  createTokenRefresher,
+  RefreshFailedError,
+  RefreshTimeoutError,
+  SessionExpiredError,
+  type TokenRefresher,
+} from '../src/index.js'
 import { controlledRefresh, flushPromises, hour, manualClock } from './support.js'
 
 describe('single flight', () => {
@@ -140,5 +147,86 @@ describe('single flight', () => {
       expect(await refresher.getAccessToken()).toBe('fresh')
       expect(calls).toHaveLength(0)
     })
+  })
+})
+
+describe('single flight, when the refresh itself asks the refresher for a token', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('runs one refresh, and fails it at once, when the refresh function asks for a token with its signal', async () => {
+    let calls = 0
+    const refresher: TokenRefresher = createTokenRefresher({
+      initialTokens: { accessToken: 'old', refreshToken: 'r', expiresAt: Date.now() - 1 },
+      refresh: async ({ signal }) => {
+        calls++
+        await refresher.getAccessToken({ signal })
+        return { accessToken: 'new' }
+      },
+    })
+
+    const error = await refresher.getAccessToken().catch((caught: unknown) => caught)
+
+    expect(error).toBeInstanceOf(RefreshFailedError)
+    expect(((error as Error).cause as Error).message).toBe(
+      'The refresh function asked the refresher for an access token, which waits for that very refresh: send the token request without one',
+    )
+    expect(calls).toBe(1)
+  })
+
+  it('runs one refresh, which times out, when the refresh function asks for a token without its signal', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    let calls = 0
+    const refresher: TokenRefresher = createTokenRefresher({
+      initialTokens: { accessToken: 'old', refreshToken: 'r', expiresAt: Date.now() - 1 },
+      refreshTimeoutMs: 200,
+      refresh: async () => {
+        calls++
+        await refresher.getAccessToken()
+        return { accessToken: 'new' }
+      },
+    })
+
+    const waiter = refresher.getAccessToken().catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(200)
+
+    expect(await waiter).toBeInstanceOf(RefreshTimeoutError)
+    expect(calls).toBe(1)
+  })
+
+  it('marks the signal it hands the refresh function, so that adapters let its token request through', async () => {
+    const signals: AbortSignal[] = []
+    const refresher = createTokenRefresher({
+      refresh: async ({ signal }) => {
+        signals.push(signal)
+        return { accessToken: 'minted' }
+      },
+    })
+
+    await refresher.getAccessToken()
+
+    expect(signals.map((signal) => isRefreshSignal(signal))).toEqual([true])
+    expect(isRefreshSignal(new AbortController().signal)).toBe(false)
+    expect(isRefreshSignal(undefined)).toBe(false)
+  })
+
+  it('runs one refresh when an event listener asks for a token as the refresh starts', async () => {
+    const { refresh, calls } = controlledRefresh()
+    const fromListener: Array<Promise<string>> = []
+    const refresher: TokenRefresher = createTokenRefresher({
+      refresh,
+      onEvent: (event) => {
+        if (event.type === 'refresh-started') fromListener.push(refresher.getAccessToken())
+      },
+    })
+
+    const token = refresher.getAccessToken()
+    await flushPromises()
+    calls[0]?.resolve({ accessToken: 'minted' })
+
+    expect(await token).toBe('minted')
+    expect(await Promise.all(fromListener)).toEqual(['minted'])
+    expect(calls).toHaveLength(1)
   })
 })

@@ -1,6 +1,7 @@
 import type { TokenRefresher, WaitOptions } from '@tokenflight/core'
 import {
   authorizationFor,
+  isRefreshSignal,
   isReplayableBody,
   resolveAdapterOptions,
   type TokenRefreshAdapterOptions,
@@ -42,14 +43,16 @@ export function withTokenRefresh(
     const request = input instanceof Request ? input : undefined
     // As in `new Request(input, init)`, headers in `init` replace those of a Request.
     const headers = copyHeaders(init?.headers ?? request?.headers)
+    const signal = init?.signal ?? request?.signal
     if (
       init?.tokenRefresh === false ||
+      // The refresh function's own token request: waiting for a token would wait for itself.
+      isRefreshSignal(signal) ||
       headers.has('authorization') ||
       (isAllowedUrl !== undefined && !isAllowedUrl(request?.url ?? String(input)))
     ) {
       return fetch(input, init)
     }
-    const signal = init?.signal ?? request?.signal
     const waitOptions: WaitOptions | undefined = signal ? { signal } : undefined
     const sentToken = await refresher.getAccessToken(waitOptions)
     headers.set('authorization', authorizationFor(refresher, sentToken))

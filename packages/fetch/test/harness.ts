@@ -24,6 +24,7 @@ export const fetchUrlHarness: AdapterHarness = {
   name: 'fetch, called with (url, init)',
   httpErrors: 'resolve',
   streamBodies: 'not-replayed',
+  recognizesRefreshSignal: true,
   isAbortError,
   createClient(refresher, options) {
     const fetchWithToken = withTokenRefresh(fetch, refresher, options)
@@ -42,6 +43,7 @@ export const fetchRequestHarness: AdapterHarness = {
   name: 'fetch, called with a Request',
   httpErrors: 'resolve',
   streamBodies: 'replayed',
+  recognizesRefreshSignal: false,
   isAbortError,
   createClient(refresher, options) {
     const fetchWithToken = withTokenRefresh(fetch, refresher, options)

@@ -1,6 +1,7 @@
 import { TokenRefreshError, type TokenRefresher } from '@tokenflight/core'
 import {
   authorizationFor,
+  isRefreshSignal,
   isReplayableBody,
   resolveAdapterOptions,
   type TokenRefreshAdapterOptions,
@@ -15,6 +16,7 @@ export interface TokenRefreshHooksOptions extends TokenRefreshAdapterOptions<Res
 /** What the hooks read of ky's options; ky 2 hands hooks no `fetch`, ky 1 does. */
 interface KyOptions {
   context?: Record<string, unknown>
+  signal?: unknown
   body?: unknown
   fetch?: (request: Request) => Promise<Response>
 }
@@ -62,7 +64,13 @@ export function tokenRefreshHooks(
   return {
     init: [
       (kyOptions) => {
-        // Only ky 2 runs init hooks, and only ky 2 keeps the `fetch` option from later hooks: note it for the replay.
+        // Only ky 2 runs init hooks, where the caller's signal is still its own (ky 1 combines it with its
+        // own before any hook): a request carrying the refresh function's signal is that refresh's token
+        // request, and waiting for a token would wait for itself.
+        if (isRefreshSignal(kyOptions.signal)) {
+          kyOptions.context = { ...kyOptions.context, tokenRefresh: false }
+        }
+        // ky 2 also keeps the `fetch` option from later hooks: note it for the replay.
         if (kyOptions.fetch === undefined) return
         kyOptions.context ??= {}
         customFetches.set(kyOptions.context, kyOptions.fetch)

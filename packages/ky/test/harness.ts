@@ -37,6 +37,7 @@ export function kyHarness(major: 1 | 2, retry: 'default' | 0): AdapterHarness {
     httpErrors: 'reject',
     // ky 1 copies every request before sending it; ky 2 only when it may retry. The copy can be replayed.
     streamBodies: major === 2 && retry === 0 ? 'not-replayed' : 'replayed',
+    recognizesRefreshSignal: major === 2,
     isAbortError,
     createClient(refresher, options) {
       const api = ky.create({

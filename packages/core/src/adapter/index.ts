@@ -1,3 +1,4 @@
+export { isRefreshSignal } from '../refresh-signal.js'
 export type {
   ResolvedAdapterOptions,
   TokenRefreshAdapterOptions,
