@@ -81,7 +81,13 @@ const kinds: WaiterKind[] = [
     name: "a caller's own AbortController, held without tokenflight",
     isTarget: false,
     prepare() {
-      return { wait: () => Promise.resolve(new AbortController()) }
+      return {
+        wait: () => {
+          const controller = new AbortController()
+          // Reading the signal, as the row below does, in case a runtime creates it lazily.
+          return Promise.resolve(controller.signal)
+        },
+      }
     },
   },
   {
