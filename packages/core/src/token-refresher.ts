@@ -51,6 +51,15 @@ interface RefreshRun {
 
 type StoreFailure = { error: unknown } | undefined
 
+/**
+ * The one refresh that is running: its outcome, and the access token of that outcome, derived once so
+ * that thousands of callers waiting for a token share one reaction instead of one each.
+ */
+interface InFlightRefresh {
+  tokens: Promise<TokenSet>
+  accessToken: Promise<string>
+}
+
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const noop = () => {}
 
@@ -84,7 +93,7 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   #backgroundRetryAt = 0
   // Bumped whenever #tokens is replaced or cleared.
   #version = 0
-  #inFlightRefresh: Promise<TokenSet> | undefined
+  #inFlightRefresh: InFlightRefresh | undefined
   // The signal handed to the running refresh function, to recognize it when it asks for a token.
   #refreshSignal: AbortSignal | undefined
   #sessionExpiredError: SessionExpiredError | undefined
@@ -105,28 +114,22 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     if (tokens !== undefined && this.#options.now() < this.#backgroundRefreshAt) {
       return Promise.resolve(tokens.accessToken)
     }
-    return this.#getAccessTokenSlowly(options?.signal)
+    return this.#accessTokenAfterLoading(options?.signal, (signal) =>
+      this.#currentAccessToken(signal),
+    )
   }
 
-  async refreshAfterUnauthorized(
-    rejectedAccessToken: string,
-    options?: WaitOptions,
-  ): Promise<string> {
+  refreshAfterUnauthorized(rejectedAccessToken: string, options?: WaitOptions): Promise<string> {
     if (typeof rejectedAccessToken !== 'string') {
-      throw new TypeError(
-        `Expected \`rejectedAccessToken\` to be a string, got ${describeKind(rejectedAccessToken)}`,
+      return Promise.reject(
+        new TypeError(
+          `Expected \`rejectedAccessToken\` to be a string, got ${describeKind(rejectedAccessToken)}`,
+        ),
       )
     }
-    const signal = options?.signal
-    if (!this.#loaded) await waitFor(this.#load(), signal)
-    this.#throwIfSessionExpired()
-    const tokens = this.#tokens
-    if (tokens !== undefined && tokens.accessToken !== rejectedAccessToken) {
-      this.#emit({ type: 'stale-unauthorized' })
-      return (await this.#currentOrRefreshed(signal)).accessToken
-    }
-    return (await this.#joinRefresh(tokens === undefined ? 'missing' : 'unauthorized', signal))
-      .accessToken
+    return this.#accessTokenAfterLoading(options?.signal, (signal) =>
+      this.#answerUnauthorized(rejectedAccessToken, signal),
+    )
   }
 
   async refresh(options?: WaitOptions): Promise<TokenSet> {
@@ -167,19 +170,44 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     return `TokenRefresher { ${state}${this.#inFlightRefresh ? ', refreshing' : ''} }`
   }
 
-  async #getAccessTokenSlowly(signal: AbortSignal | undefined): Promise<string> {
-    if (!this.#loaded) await waitFor(this.#load(), signal)
-    return (await this.#currentOrRefreshed(signal)).accessToken
+  // Neither slow path is an async function: a caller waiting for a refresh then costs one promise
+  // reaction rather than a suspended async frame, which counts with thousands of waiters.
+  #accessTokenAfterLoading(
+    signal: AbortSignal | undefined,
+    next: (signal: AbortSignal | undefined) => string | Promise<string>,
+  ): Promise<string> {
+    if (!this.#loaded) return waitFor(this.#load(), signal).then(() => next(signal))
+    try {
+      return Promise.resolve(next(signal))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
-  #currentOrRefreshed(signal: AbortSignal | undefined): TokenSet | Promise<TokenSet> {
+  #answerUnauthorized(
+    rejectedAccessToken: string,
+    signal: AbortSignal | undefined,
+  ): string | Promise<string> {
     this.#throwIfSessionExpired()
     const tokens = this.#tokens
-    if (tokens === undefined) return this.#joinRefresh('missing', signal)
+    if (tokens !== undefined && tokens.accessToken !== rejectedAccessToken) {
+      this.#emit({ type: 'stale-unauthorized' })
+      return this.#currentAccessToken(signal)
+    }
+    return this.#joinRefreshForAccessToken(
+      tokens === undefined ? 'missing' : 'unauthorized',
+      signal,
+    )
+  }
+
+  #currentAccessToken(signal: AbortSignal | undefined): string | Promise<string> {
+    this.#throwIfSessionExpired()
+    const tokens = this.#tokens
+    if (tokens === undefined) return this.#joinRefreshForAccessToken('missing', signal)
     const now = this.#options.now()
-    if (this.#mustRefresh(now)) return this.#joinRefresh('expired', signal)
+    if (this.#mustRefresh(now)) return this.#joinRefreshForAccessToken('expired', signal)
     if (this.#shouldRefresh(now)) this.#startRefresh('background')
-    return tokens
+    return tokens.accessToken
   }
 
   #mustRefresh(now: number): boolean {
@@ -199,6 +227,23 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   }
 
   #joinRefresh(reason: RefreshReason, signal: AbortSignal | undefined): Promise<TokenSet> {
+    return (
+      this.#refuseToWait(signal) ??
+      waitFor((this.#inFlightRefresh ?? this.#startRefresh(reason)).tokens, signal)
+    )
+  }
+
+  #joinRefreshForAccessToken(
+    reason: RefreshReason,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    return (
+      this.#refuseToWait(signal) ??
+      waitFor((this.#inFlightRefresh ?? this.#startRefresh(reason)).accessToken, signal)
+    )
+  }
+
+  #refuseToWait(signal: AbortSignal | undefined): Promise<never> | undefined {
     // A caller that has already given up must not start a refresh nobody waits for.
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (signal !== undefined && signal === this.#refreshSignal) {
@@ -209,10 +254,10 @@ class SingleFlightTokenRefresher implements TokenRefresher {
         ),
       )
     }
-    return waitFor(this.#inFlightRefresh ?? this.#startRefresh(reason), signal)
+    return undefined
   }
 
-  #startRefresh(reason: RefreshReason): Promise<TokenSet> {
+  #startRefresh(reason: RefreshReason): InFlightRefresh {
     let settle!: (outcome: Promise<TokenSet>) => void
     const refresh = new Promise<TokenSet>((resolve) => {
       settle = resolve
@@ -220,13 +265,18 @@ class SingleFlightTokenRefresher implements TokenRefresher {
       this.#inFlightRefresh = undefined
       this.#refreshSignal = undefined
     })
+    const inFlight: InFlightRefresh = {
+      tokens: refresh,
+      accessToken: refresh.then((tokens) => tokens.accessToken),
+    }
     // Recorded before the refresh function runs: if it, or an event listener, asks for a token
     // before its first await, it must join this refresh rather than start another.
-    this.#inFlightRefresh = refresh
+    this.#inFlightRefresh = inFlight
     // Nobody may be left to handle a failure: a background refresh, or one whose waiters all aborted.
     refresh.catch(noop)
+    inFlight.accessToken.catch(noop)
     settle(this.#runRefresh(reason))
-    return refresh
+    return inFlight
   }
 
   async #runRefresh(reason: RefreshReason): Promise<TokenSet> {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { createTokenRefresher } from '../src/index.js'
 import { controlledRefresh, flushPromises } from './support.js'
@@ -97,5 +98,49 @@ describe('abort', () => {
       await expect(aborted).rejects.toMatchObject({ name: 'AbortError' })
       expect(await other).toBe('stored')
     })
+  })
+})
+
+describe('when twenty waiting callers share one signal', () => {
+  it('registers one abort listener, removes it once the refresh settled, and warns about nothing', async () => {
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    const { refresh, calls } = controlledRefresh()
+    const refresher = createTokenRefresher({ refresh, initialTokens: { accessToken: 'a' } })
+    const controller = new AbortController()
+
+    const waiters = Array.from({ length: 20 }, () =>
+      refresher.refreshAfterUnauthorized('a', { signal: controller.signal }),
+    )
+    await flushPromises()
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    calls[0]?.resolve({ accessToken: 'b' })
+
+    expect(await Promise.all(waiters)).toEqual(Array(20).fill('b'))
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0)
+    await flushPromises()
+    process.off('warning', onWarning)
+    expect(warnings).toEqual([])
+  })
+
+  it('rejects all twenty when it aborts, and only them', async () => {
+    const { refresh, calls } = controlledRefresh()
+    const refresher = createTokenRefresher({ refresh, initialTokens: { accessToken: 'a' } })
+    const controller = new AbortController()
+
+    const aborted = Array.from({ length: 20 }, () =>
+      refresher
+        .refreshAfterUnauthorized('a', { signal: controller.signal })
+        .catch((error: unknown) => error),
+    )
+    const other = refresher.refreshAfterUnauthorized('a')
+    await flushPromises()
+    controller.abort(new Error('page closed'))
+    const errors = await Promise.all(aborted)
+    calls[0]?.resolve({ accessToken: 'b' })
+
+    expect(errors.map((error) => (error as Error).message)).toEqual(Array(20).fill('page closed'))
+    expect(await other).toBe('b')
   })
 })
