@@ -1,4 +1,5 @@
 import { startSignedIn, useNodeNetwork } from '@tokenflight/adapter-contract/node'
+import { createOAuthSimulator } from '@tokenflight/testing'
 import axios, { type AxiosRequestConfig, isAxiosError } from 'axios'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { attachTokenRefresh } from '../src/index.js'
@@ -59,6 +60,29 @@ describe('attachTokenRefresh', () => {
       const response = await api.get('/me')
 
       expect(response.status).toBe(200)
+    })
+
+    it('sends no token with an absolute URL to another origin', async () => {
+      const { simulator, refresher } = start()
+      const elsewhere = createOAuthSimulator({ apiUrl: 'https://elsewhere.example.test' })
+      network.use(...elsewhere.handlers)
+      const api = axios.create({ baseURL: simulator.apiUrl, validateStatus: () => true })
+      attachTokenRefresh(api, refresher, { origins: [simulator.apiUrl] })
+
+      await api.get(`${elsewhere.apiUrl}/me`)
+
+      expect(elsewhere.stats.apiRequests.map((request) => request.accessToken)).toEqual([undefined])
+    })
+
+    it('follows allowAbsoluteUrls: false, under which an absolute URL is appended to the baseURL', async () => {
+      const { simulator, refresher } = start()
+      const api = axios.create({ baseURL: simulator.apiUrl, allowAbsoluteUrls: false })
+      attachTokenRefresh(api, refresher, { origins: [simulator.apiUrl] })
+
+      const response = await api.get('https://elsewhere.example.test/me')
+
+      expect(response.status).toBe(200)
+      expect(simulator.stats.apiRequests[0]?.accessToken).toBeDefined()
     })
   })
 
