@@ -42,24 +42,26 @@ export function withTokenRefresh(
   ): Promise<Response> {
     const request = input instanceof Request ? input : undefined
     // As in `new Request(input, init)`, headers in `init` replace those of a Request.
-    const headers = copyHeaders(init?.headers ?? request?.headers)
+    const headers = init?.headers ?? request?.headers
     const signal = init?.signal ?? request?.signal
     if (
       init?.tokenRefresh === false ||
       // The refresh function's own token request: waiting for a token would wait for itself.
       isRefreshSignal(signal) ||
-      headers.has('authorization') ||
+      hasAuthorization(headers) ||
       (isAllowedUrl !== undefined && !isAllowedUrl(request?.url ?? String(input)))
     ) {
       return fetch(input, init)
     }
     const waitOptions: WaitOptions | undefined = signal ? { signal } : undefined
     const sentToken = await refresher.getAccessToken(waitOptions)
-    headers.set('authorization', authorizationFor(refresher, sentToken))
     // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay;
     // other bodies (strings, forms, blobs, buffers) can simply be sent again.
     const replayInput = request?.body != null && init?.body == null ? request.clone() : input
-    const response = await fetch(input, { ...init, headers })
+    const response = await fetch(input, {
+      ...init,
+      headers: withAuthorization(headers, authorizationFor(refresher, sentToken)),
+    })
     if (!isUnauthorized(response)) return response
 
     let token: string
@@ -73,11 +75,34 @@ export function withTokenRefresh(
     // caller: the token is fresh now, so sending a new stream will succeed.
     if (!isReplayableBody(init?.body)) return response
     discardBody(response)
-    // New headers rather than changed ones: the fetch underneath may still hold those of the first attempt.
-    const replayHeaders = copyHeaders(headers)
-    replayHeaders.set('authorization', authorizationFor(refresher, token))
-    return fetch(replayInput, { ...init, headers: replayHeaders })
+    return fetch(replayInput, {
+      ...init,
+      headers: withAuthorization(headers, authorizationFor(refresher, token)),
+    })
   }
+}
+
+type HeaderRecord = Record<string, string>
+
+// The common call, `(url, { headers: { ... } })` or no headers at all, stays a plain object: a `Headers`
+// object per request would cost more than the rest of the wrapper, and fetch copies it once more.
+function isHeaderRecord(headers: HeadersInit): headers is HeaderRecord {
+  return !(headers instanceof Headers) && !Array.isArray(headers)
+}
+
+function hasAuthorization(headers: HeadersInit | undefined): boolean {
+  if (headers === undefined) return false
+  if (!isHeaderRecord(headers)) return copyHeaders(headers).has('authorization')
+  for (const name in headers) if (name.toLowerCase() === 'authorization') return true
+  return false
+}
+
+// New headers rather than changed ones: the fetch underneath may still hold those of the first attempt.
+function withAuthorization(headers: HeadersInit | undefined, authorization: string): HeadersInit {
+  if (headers === undefined || isHeaderRecord(headers)) return { ...headers, authorization }
+  const copy = copyHeaders(headers)
+  copy.set('authorization', authorization)
+  return copy
 }
 
 // Iterates rather than `new Headers(headers)`: under MSW's Node interceptor, which records raw headers, that copy

@@ -68,6 +68,46 @@ describe('withTokenRefresh', () => {
     })
   })
 
+  describe('when the caller sets its own Authorization, in any form headers take', () => {
+    it.each([
+      ['a record, in any letter case', { AUTHORIZATION: 'Basic b3du' }],
+      ['an array of pairs', [['Authorization', 'Basic b3du']]],
+      ['a Headers object', new Headers({ authorization: 'Basic b3du' })],
+    ] as Array<[string, HeadersInit]>)('leaves %s alone', async (_form, headers) => {
+      const { fetch, calls } = recordingFetch(200)
+
+      await withTokenRefresh(fetch, refresherWith('a'))(apiUrl, { headers })
+
+      expect(new Headers(calls[0]?.init?.headers).get('authorization')).toBe('Basic b3du')
+    })
+  })
+
+  describe('when the caller sets other headers, in any form headers take', () => {
+    it.each([
+      ['a record', { 'X-Trace': 't1' }],
+      ['an array of pairs', [['X-Trace', 't1']]],
+      ['a Headers object', new Headers({ 'x-trace': 't1' })],
+    ] as Array<[string, HeadersInit]>)(
+      'keeps them in %s and adds the token, on the first request and on the replay',
+      async (_form, headers) => {
+        const { fetch, calls } = recordingFetch(401, 200)
+
+        await withTokenRefresh(fetch, refresherWith('a', 'b'))(apiUrl, { headers })
+
+        expect(
+          calls.map((call) => {
+            const sent = new Headers(call.init?.headers)
+            return [sent.get('x-trace'), sent.get('authorization')]
+          }),
+        ).toEqual([
+          ['t1', 'Bearer a'],
+          ['t1', 'Bearer b'],
+        ])
+        expect(new Headers(headers).has('authorization')).toBe(false)
+      },
+    )
+  })
+
   describe('when the input is a URL object', () => {
     it('checks its origin against the allow-list', async () => {
       const { fetch, calls } = recordingFetch(200, 200)
