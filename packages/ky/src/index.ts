@@ -3,6 +3,7 @@ import {
   authorizationFor,
   isRefreshSignal,
   isReplayableBody,
+  isUnauthorizedStatus,
   resolveAdapterOptions,
   type TokenRefreshAdapterOptions,
 } from '@tokenflight/core/adapter'
@@ -13,12 +14,17 @@ import {
  */
 export interface TokenRefreshHooksOptions extends TokenRefreshAdapterOptions<Response> {}
 
+/** ky's `fetch` option: ky 2 passes the options it does not know itself as a second argument. */
+type KyFetch = (request: Request, fetchOptions?: RequestInit) => Promise<Response>
+
 /** What the hooks read of ky's options; ky 2 hands hooks no `fetch`, ky 1 does. */
 interface KyOptions {
   context?: Record<string, unknown>
   signal?: unknown
   body?: unknown
-  fetch?: (request: Request) => Promise<Response>
+  retry?: unknown
+  fetch?: KyFetch
+  hooks?: { afterResponse?: unknown[] }
 }
 
 /** ky 2 passes hooks one state object, ky 1 passes the request and the options as arguments. */
@@ -31,7 +37,7 @@ interface KyState {
 /** The hooks for `ky.create({ hooks })` or `ky.extend({ hooks })`, for ky 1.14+ and ky 2. */
 export interface TokenRefreshHooks {
   init: Array<(options: KyOptions) => void>
-  beforeRequest: Array<(state: KyState | Request, options?: KyOptions) => Promise<void>>
+  beforeRequest: Array<(state: KyState | Request, options?: KyOptions) => Promise<void> | undefined>
   afterResponse: Array<
     (
       state: KyState | Request,
@@ -57,64 +63,104 @@ export function tokenRefreshHooks(
   options?: TokenRefreshHooksOptions,
 ): TokenRefreshHooks {
   const { isAllowedUrl, isUnauthorized } = resolveAdapterOptions(refresher, options)
+  // A predicate of the caller's own may read the body, so it gets a copy, as ky's hooks get one.
+  const isUnauthorizedResponse =
+    isUnauthorized === isUnauthorizedStatus
+      ? isUnauthorized
+      : (response: Response) => isUnauthorized(response.clone())
   // Keyed by the `context` object, which ky creates for each call and hands to every hook of that call.
   const sentTokens = new WeakMap<object, string>()
-  const customFetches = new WeakMap<object, (request: Request) => Promise<Response>>()
+
+  // ky 2: a 401 is answered inside ky's `fetch` option, under ky's timeout and with the options ky passes
+  // to fetch. An `afterResponse` hook would make ky clone every response, 401 or not, only to show it one.
+  function answeringUnauthorized(send: KyFetch, context: object, copyBody: boolean): KyFetch {
+    let replayedWith: string | undefined
+    return async (request, fetchOptions) => {
+      const sentToken = sentTokens.get(context)
+      if (sentToken === undefined) return send(request, fetchOptions)
+      // ky sends its retries from a copy made before the replay: give them the replay's token.
+      if (replayedWith !== undefined)
+        request.headers.set('authorization', authorizationFor(refresher, replayedWith))
+      // Sending reads the body once. It is copied unless it is a one-shot stream and ky, which copies
+      // requests for its retries, has none to make (`retry: 0`): then copying would buffer the stream.
+      const copy = request.body !== null && copyBody ? request.clone() : undefined
+      const response = await send(request, fetchOptions)
+      if (!isUnauthorizedResponse(response) || replayedWith !== undefined) return response
+      const token = await refresher.refreshAfterUnauthorized(sentToken, { signal: request.signal })
+      // A stream that was not copied is used up: the 401 goes on to the caller, whose next request gets the
+      // fresh token, rather than a replay with an empty body.
+      if (request.body !== null && copy === undefined) return response
+      response.body?.cancel().catch(() => {})
+      replayedWith = token
+      sentTokens.set(context, token)
+      const replay = copy ?? request
+      replay.headers.set('authorization', authorizationFor(refresher, token))
+      return send(replay, fetchOptions)
+    }
+  }
+
+  const answerUnauthorizedAfterResponse: TokenRefreshHooks['afterResponse'][number] = async (
+    first,
+    secondArgument,
+    thirdArgument,
+  ) => {
+    const { request, options: kyOptions, response } = stateOf(first, secondArgument, thirdArgument)
+    const context = kyOptions.context
+    const sentToken = context === undefined ? undefined : sentTokens.get(context)
+    if (context === undefined || sentToken === undefined || response === undefined) return undefined
+    if (!isUnauthorized(response)) return undefined
+    const token = await refresher.refreshAfterUnauthorized(sentToken, { signal: request.signal })
+    // On ky's own request, so that a retry ky makes after the replay carries the new token too.
+    request.headers.set('authorization', authorizationFor(refresher, token))
+    sentTokens.set(context, token)
+    const replay = replayRequest(request, kyOptions.body)
+    // A one-shot stream that ky kept no copy of is used up: the 401 goes on to the caller, whose next
+    // request gets the fresh token, rather than a replay with an empty body.
+    if (replay === undefined) return undefined
+    return (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(replay)
+  }
 
   return {
     init: [
       (kyOptions) => {
-        // Only ky 2 runs init hooks, where the caller's signal is still its own (ky 1 combines it with its
+        // Only ky 2 runs init hooks. Here the caller's signal is still its own (ky 1 combines it with its
         // own before any hook): a request carrying the refresh function's signal is that refresh's token
         // request, and waiting for a token would wait for itself.
         if (isRefreshSignal(kyOptions.signal)) {
           kyOptions.context = { ...kyOptions.context, tokenRefresh: false }
         }
-        // ky 2 also keeps the `fetch` option from later hooks: note it for the replay.
-        if (kyOptions.fetch === undefined) return
+        // ky hands init hooks a copy of the options for this call only, so these changes stay with it.
         kyOptions.context ??= {}
-        customFetches.set(kyOptions.context, kyOptions.fetch)
+        kyOptions.fetch = answeringUnauthorized(
+          kyOptions.fetch ?? globalThis.fetch.bind(globalThis),
+          kyOptions.context,
+          isReplayableBody(kyOptions.body) || !hasNoRetries(kyOptions.retry),
+        )
+        kyOptions.hooks = {
+          ...kyOptions.hooks,
+          afterResponse: (kyOptions.hooks?.afterResponse ?? []).filter(
+            (hook) => hook !== answerUnauthorizedAfterResponse,
+          ),
+        }
       },
     ],
     beforeRequest: [
-      async (first, secondArgument) => {
+      // Not an async function: a request waiting here for a refresh then holds no suspended frame.
+      (first, secondArgument) => {
         const { request, options: kyOptions } = stateOf(first, secondArgument)
         const { context } = kyOptions
-        if (context === undefined || context.tokenRefresh === false) return
+        if (context === undefined || context.tokenRefresh === false) return undefined
         // ky 1 runs this hook again before each retry, on a request that carries the header it set before.
-        if (!sentTokens.has(context) && request.headers.has('authorization')) return
-        if (isAllowedUrl !== undefined && !isAllowedUrl(request.url)) return
-        const token = await refresher.getAccessToken({ signal: request.signal })
-        request.headers.set('authorization', authorizationFor(refresher, token))
-        sentTokens.set(context, token)
-      },
-    ],
-    afterResponse: [
-      async (first, secondArgument, thirdArgument) => {
-        const {
-          request,
-          options: kyOptions,
-          response,
-        } = stateOf(first, secondArgument, thirdArgument)
-        const context = kyOptions.context
-        const sentToken = context === undefined ? undefined : sentTokens.get(context)
-        if (context === undefined || sentToken === undefined || response === undefined) return
-        if (!isUnauthorized(response)) return
-        const token = await refresher.refreshAfterUnauthorized(sentToken, {
-          signal: request.signal,
+        if (!sentTokens.has(context) && request.headers.has('authorization')) return undefined
+        if (isAllowedUrl !== undefined && !isAllowedUrl(request.url)) return undefined
+        return refresher.getAccessToken({ signal: request.signal }).then((token) => {
+          request.headers.set('authorization', authorizationFor(refresher, token))
+          sentTokens.set(context, token)
         })
-        // On ky's own request, so that a retry ky makes after the replay carries the new token too.
-        request.headers.set('authorization', authorizationFor(refresher, token))
-        sentTokens.set(context, token)
-        const replay = replayRequest(request, kyOptions.body)
-        // A one-shot stream that ky kept no copy of is used up: the 401 goes on to the caller, whose next
-        // request gets the fresh token, rather than a replay with an empty body.
-        if (replay === undefined) return undefined
-        const fetch =
-          kyOptions.fetch ?? customFetches.get(context) ?? globalThis.fetch.bind(globalThis)
-        return fetch(replay)
       },
     ],
+    // ky 1, which has no init hooks, answers 401s here.
+    afterResponse: [answerUnauthorizedAfterResponse],
     beforeRetry: [
       ({ error }) => {
         // A failed refresh is final for this request: core decides when to try again, not ky's retry loop.
@@ -122,6 +168,13 @@ export function tokenRefreshHooks(
       },
     ],
   }
+}
+
+function hasNoRetries(retry: unknown): boolean {
+  return (
+    retry === 0 ||
+    (typeof retry === 'object' && retry !== null && (retry as { limit?: unknown }).limit === 0)
+  )
 }
 
 function stateOf(first: KyState | Request, options?: KyOptions, response?: Response): KyState {

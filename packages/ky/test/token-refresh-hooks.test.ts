@@ -74,8 +74,46 @@ describe('tokenRefreshHooks', () => {
           expect(customFetch).toHaveBeenCalledTimes(2)
         })
       })
+
+      describe('when a custom isUnauthorized starts reading the body', () => {
+        it('reads a copy, so the caller still gets the body', async () => {
+          const { simulator, refresher } = startSignedIn(network)
+          const api = ky.create({
+            hooks: tokenRefreshHooks(refresher, {
+              isUnauthorized: (response) => {
+                response.text().catch(() => {})
+                return response.status === 401
+              },
+            }),
+          })
+
+          const body = await api(`${simulator.apiUrl}/me`).json<{ method: string }>()
+
+          expect(body.method).toBe('GET')
+        })
+      })
     })
   }
+
+  describe("with ky 2, when the replay outlasts ky's timeout", () => {
+    it("fails with ky's TimeoutError, since the replay runs under it", async () => {
+      const { simulator, hooks } = start()
+      const api = ky2.create({ hooks, timeout: 300, retry: 0 })
+      simulator.expireAccessTokens()
+      // The first request goes on to its 401; the replay, the next request, is held past the timeout.
+      const first = simulator.holdApiRequests(1)
+
+      const outcome = api(`${simulator.apiUrl}/me`).catch((error: unknown) => error)
+      await first.arrived
+      first.release()
+      const replay = simulator.holdApiRequests(1)
+      const error = await outcome
+      replay.release()
+
+      expect((error as Error).name).toBe('TimeoutError')
+      expect(simulator.stats.refreshCalls).toBe(1)
+    })
+  })
 
   describe('when it is misused', () => {
     it('throws a TypeError naming the argument or option', () => {
