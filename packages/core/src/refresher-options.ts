@@ -152,7 +152,8 @@ export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions 
     onSessionExpired: functionOption(options, 'onSessionExpired'),
     isSessionExpired: functionOption(options, 'isSessionExpired') ?? isInvalidGrant,
     onEvent: functionOption(options, 'onEvent'),
-    now: functionOption(options, 'now') ?? Date.now,
+    // Read at each call rather than kept, so that a fake clock installed later is followed.
+    now: functionOption(options, 'now') ?? (() => Date.now()),
   }
 }
 

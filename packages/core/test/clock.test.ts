@@ -91,3 +91,25 @@ describe('clock', () => {
     }, 20_000)
   })
 })
+
+describe('clock, without an injected now', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('reads Date.now at each call, so a fake clock installed after creation is followed', async () => {
+    const { refresh, calls } = controlledRefresh()
+    const refresher = createTokenRefresher({
+      refresh,
+      initialTokens: { accessToken: 'a', expiresAt: Date.now() + hour },
+    })
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + hour)
+
+    const token = refresher.getAccessToken()
+    await flushPromises()
+    expect(calls).toHaveLength(1)
+    calls[0]?.resolve({ accessToken: 'b' })
+    expect(await token).toBe('b')
+  })
+})
