@@ -334,17 +334,24 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     await this.#writeStore(next)
     if (run.version !== this.#version) return this.#supersede(run, result, late)
     this.#publish(next)
+    this.#emitSucceeded(run, result, { late, superseded: false })
+    return next
+  }
+
+  #emitSucceeded(
+    run: RefreshRun,
+    result: TokenSet,
+    outcome: { late: boolean; superseded: boolean },
+  ): void {
     this.#emit({
       type: 'refresh-succeeded',
       reason: run.reason,
       durationMs: this.#options.now() - run.startedAt,
-      expiresAt: next.expiresAt,
+      expiresAt: result.expiresAt,
       refreshTokenRotated:
         result.refreshToken !== undefined && result.refreshToken !== run.previous?.refreshToken,
-      late,
-      superseded: false,
+      ...outcome,
     })
-    return next
   }
 
   #adoptLate(run: RefreshRun, late: unknown): void {
@@ -355,18 +362,7 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   // setTokens, clear, a session expiry or a late result replaced the tokens while this refresh ran: its outcome
   // concerns tokens that are gone, so it is not published and its waiters get what is current.
   #supersede(run: RefreshRun, result: TokenSet | undefined, late: boolean): TokenSet {
-    if (result !== undefined) {
-      this.#emit({
-        type: 'refresh-succeeded',
-        reason: run.reason,
-        durationMs: this.#options.now() - run.startedAt,
-        expiresAt: result.expiresAt,
-        refreshTokenRotated:
-          result.refreshToken !== undefined && result.refreshToken !== run.previous?.refreshToken,
-        late,
-        superseded: true,
-      })
-    }
+    if (result !== undefined) this.#emitSucceeded(run, result, { late, superseded: true })
     this.#throwIfSessionExpired()
     if (this.#tokens !== undefined) return this.#tokens
     throw new SessionExpiredError('Tokens were cleared while a refresh was running')
