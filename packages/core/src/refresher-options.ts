@@ -1,5 +1,6 @@
 import { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
+import { hasMethods, rejectUnknownOptions } from './option-checks.js'
 import { describeInvalidTokenSet, type TokenSet } from './token-set.js'
 import type { TokenStore } from './token-store.js'
 
@@ -98,22 +99,11 @@ export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions 
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Expected `options` to be an object with at least a `refresh` function')
   }
-  for (const name of Object.keys(options)) {
-    if (!knownOptions.has(name)) throw new TypeError(`Unknown option \`${name}\``)
-  }
+  rejectUnknownOptions(options, knownOptions)
   const { refresh, store, initialTokens } = options
   if (typeof refresh !== 'function') throw new TypeError('Expected `refresh` to be a function')
-  if (store !== undefined) {
-    const methods = store as Partial<Record<keyof TokenStore, unknown>> | null
-    if (
-      typeof methods !== 'object' ||
-      methods === null ||
-      typeof methods.get !== 'function' ||
-      typeof methods.set !== 'function' ||
-      typeof methods.clear !== 'function'
-    ) {
-      throw new TypeError('Expected `store` to have `get`, `set` and `clear` methods')
-    }
+  if (store !== undefined && !hasMethods(store, ['get', 'set', 'clear'])) {
+    throw new TypeError('Expected `store` to have `get`, `set` and `clear` methods')
   }
   if (initialTokens !== undefined) {
     const problem = describeInvalidTokenSet(initialTokens, 'initialTokens')

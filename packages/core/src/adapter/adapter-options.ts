@@ -1,3 +1,4 @@
+import { hasMethods, rejectUnknownOptions } from '../option-checks.js'
 import type { TokenRefresher } from '../token-refresher.js'
 import { createOriginFilter, type OriginList } from './origin-filter.js'
 
@@ -37,14 +38,7 @@ export function resolveAdapterOptions<TResponse extends { status: number }>(
   refresher: TokenRefresher,
   options: TokenRefreshAdapterOptions<TResponse> | undefined,
 ): ResolvedAdapterOptions<TResponse> {
-  const methods = refresher as Partial<Record<keyof TokenRefresher, unknown>> | null
-  if (
-    typeof methods !== 'object' ||
-    methods === null ||
-    typeof methods.getAccessToken !== 'function' ||
-    typeof methods.refreshAfterUnauthorized !== 'function' ||
-    typeof methods.getTokens !== 'function'
-  ) {
+  if (!hasMethods(refresher, ['getAccessToken', 'refreshAfterUnauthorized', 'getTokens'])) {
     throw new TypeError('Expected `refresher` to be a TokenRefresher from `createTokenRefresher`')
   }
   if (options === undefined)
@@ -52,9 +46,7 @@ export function resolveAdapterOptions<TResponse extends { status: number }>(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Expected `options` to be an object')
   }
-  for (const name of Object.keys(options)) {
-    if (!knownOptions.has(name)) throw new TypeError(`Unknown option \`${name}\``)
-  }
+  rejectUnknownOptions(options, knownOptions)
   const { isUnauthorized = isUnauthorizedStatus } = options
   if (typeof isUnauthorized !== 'function') {
     throw new TypeError('Expected `isUnauthorized` to be a function')
