@@ -114,9 +114,7 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     if (tokens !== undefined && this.#options.now() < this.#backgroundRefreshAt) {
       return Promise.resolve(tokens.accessToken)
     }
-    return this.#accessTokenAfterLoading(options?.signal, (signal) =>
-      this.#currentAccessToken(signal),
-    )
+    return this.#afterLoading(options?.signal, (signal) => this.#currentAccessToken(signal))
   }
 
   refreshAfterUnauthorized(rejectedAccessToken: string, options?: WaitOptions): Promise<string> {
@@ -127,16 +125,16 @@ class SingleFlightTokenRefresher implements TokenRefresher {
         ),
       )
     }
-    return this.#accessTokenAfterLoading(options?.signal, (signal) =>
+    return this.#afterLoading(options?.signal, (signal) =>
       this.#answerUnauthorized(rejectedAccessToken, signal),
     )
   }
 
-  async refresh(options?: WaitOptions): Promise<TokenSet> {
-    const signal = options?.signal
-    if (!this.#loaded) await waitFor(this.#load(), signal)
-    this.#throwIfSessionExpired()
-    return this.#joinRefresh('forced', signal)
+  refresh(options?: WaitOptions): Promise<TokenSet> {
+    return this.#afterLoading(options?.signal, (signal) => {
+      this.#throwIfSessionExpired()
+      return this.#joinRefresh('forced', signal)
+    })
   }
 
   getTokens(): TokenSet | undefined {
@@ -170,12 +168,12 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     return `TokenRefresher { ${state}${this.#inFlightRefresh ? ', refreshing' : ''} }`
   }
 
-  // Neither slow path is an async function: a caller waiting for a refresh then costs one promise
-  // reaction rather than a suspended async frame, which counts with thousands of waiters.
-  #accessTokenAfterLoading(
+  // Runs `next` once the store has been read. Not an async function: a caller waiting for a refresh
+  // then costs one promise reaction rather than a suspended async frame, which counts with thousands.
+  #afterLoading<T>(
     signal: AbortSignal | undefined,
-    next: (signal: AbortSignal | undefined) => string | Promise<string>,
-  ): Promise<string> {
+    next: (signal: AbortSignal | undefined) => T | Promise<T>,
+  ): Promise<T> {
     if (!this.#loaded) return waitFor(this.#load(), signal).then(() => next(signal))
     try {
       return Promise.resolve(next(signal))
