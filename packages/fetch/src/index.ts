@@ -1,6 +1,7 @@
 import type { TokenRefresher, WaitOptions } from '@tokenflight/core'
 import {
   authorizationFor,
+  discardBody,
   isRefreshSignal,
   isReplayableBody,
   resolveAdapterOptions,
@@ -109,9 +110,4 @@ function withAuthorization(headers: HeadersInit | undefined, authorization: stri
 // of a Request's headers keeps only those its body added and loses the rest.
 function copyHeaders(source: HeadersInit | undefined): Headers {
   return new Headers(source instanceof Headers ? [...source] : source)
-}
-
-// An unread body keeps its connection busy until it is garbage-collected.
-function discardBody(response: Response): void {
-  response.body?.cancel().catch(() => {})
 }

@@ -1,6 +1,7 @@
 import { TokenRefreshError, type TokenRefresher } from '@tokenflight/core'
 import {
   authorizationFor,
+  discardBody,
   isRefreshSignal,
   isReplayableBody,
   isUnauthorizedStatus,
@@ -86,11 +87,17 @@ export function tokenRefreshHooks(
       const copy = request.body !== null && copyBody ? request.clone() : undefined
       const response = await send(request, fetchOptions)
       if (!isUnauthorizedResponse(response) || replayedWith !== undefined) return response
-      const token = await refresher.refreshAfterUnauthorized(sentToken, { signal: request.signal })
+      let token: string
+      try {
+        token = await refresher.refreshAfterUnauthorized(sentToken, { signal: request.signal })
+      } catch (error) {
+        discardBody(response)
+        throw error
+      }
       // A stream that was not copied is used up: the 401 goes on to the caller, whose next request gets the
       // fresh token, rather than a replay with an empty body.
       if (request.body !== null && copy === undefined) return response
-      response.body?.cancel().catch(() => {})
+      discardBody(response)
       replayedWith = token
       sentTokens.set(context, token)
       const replay = copy ?? request

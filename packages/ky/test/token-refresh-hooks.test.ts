@@ -95,6 +95,37 @@ describe('tokenRefreshHooks', () => {
     })
   }
 
+  describe('with ky 2, when the refresh after a 401 fails', () => {
+    it('cancels the unread 401 body, which would otherwise hold its connection', async () => {
+      let cancelled = false
+      const unauthorized = () =>
+        new Response(
+          new ReadableStream({
+            cancel: () => {
+              cancelled = true
+            },
+          }),
+          { status: 401 },
+        )
+      const refresher = createTokenRefresher({
+        initialTokens: { accessToken: 'a', refreshToken: 'r' },
+        refresh: async () => {
+          throw new Error('token endpoint down')
+        },
+      })
+      const api = ky2.create({
+        hooks: tokenRefreshHooks(refresher),
+        retry: 0,
+        fetch: async () => unauthorized(),
+      })
+
+      const error = await api('https://api.example.test/me').catch((caught: unknown) => caught)
+
+      expect((error as Error).name).toBe('RefreshFailedError')
+      expect(cancelled).toBe(true)
+    })
+  })
+
   describe("with ky 2, when the replay outlasts ky's timeout", () => {
     it("fails with ky's TimeoutError, since the replay runs under it", async () => {
       const { simulator, hooks } = start()

@@ -5,6 +5,7 @@ export type {
 } from './adapter-options.js'
 export { isUnauthorizedStatus, resolveAdapterOptions } from './adapter-options.js'
 export { authorizationFor } from './authorization.js'
+export { discardBody } from './discard-body.js'
 export type { OriginList } from './origin-filter.js'
 export { createOriginFilter } from './origin-filter.js'
 export { isReplayableBody } from './replayable-body.js'
