@@ -1,7 +1,12 @@
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+// Shared by every copy of core loaded in one program: an app may resolve two versions (an adapter's and its
+// own), and an error made by one must still be recognized by the other.
+const errorBrand = Symbol.for('@tokenflight/core.TokenRefreshError')
+const nativeHasInstance = Function.prototype[Symbol.hasInstance]
 
 /**
  * Base class of every error tokenflight raises about a refresh; `code` tells them apart.
+ * `instanceof` also recognizes the errors of another copy of `@tokenflight/core`, by their brand and `code`.
  */
 export class TokenRefreshError extends Error {
   override name = 'TokenRefreshError'
@@ -9,6 +14,15 @@ export class TokenRefreshError extends Error {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (nativeHasInstance.call(this, value)) return true
+    if (typeof value !== 'object' || value === null || !(errorBrand in value)) return false
+    const code = codeOfClass.get(this)
+    // A subclass of the caller's own (not one of ours) is matched by its prototype chain alone.
+    if (code === undefined) return false
+    return code === baseCode || (value as { code?: unknown }).code === code
   }
 
   /** Serializes to name, code and message only: a `cause` may carry a token endpoint's answer. */
@@ -53,6 +67,15 @@ export class SessionExpiredError extends TokenRefreshError {
   override name = 'SessionExpiredError' as const
   override readonly code = 'SESSION_EXPIRED' as const
 }
+
+const baseCode = 'TOKEN_REFRESH_ERROR'
+const codeOfClass = new Map<unknown, string>([
+  [TokenRefreshError, baseCode],
+  [RefreshFailedError, 'REFRESH_FAILED'],
+  [RefreshTimeoutError, 'REFRESH_TIMEOUT'],
+  [SessionExpiredError, 'SESSION_EXPIRED'],
+])
+Object.defineProperty(TokenRefreshError.prototype, errorBrand, { value: true })
 
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`

@@ -1,8 +1,10 @@
-const refreshSignals = new WeakSet<object>()
+// A property rather than a WeakSet of this module: an adapter that resolves another copy of core must still
+// recognize the signal, or the refresh's own token request would wait for that very refresh.
+const refreshSignalBrand = Symbol.for('@tokenflight/core.refreshSignal')
 
 /** Marks the signal a refresher hands its refresh function. */
 export function markRefreshSignal(signal: AbortSignal): void {
-  refreshSignals.add(signal)
+  Object.defineProperty(signal, refreshSignalBrand, { value: true })
 }
 
 /**
@@ -13,5 +15,9 @@ export function markRefreshSignal(signal: AbortSignal): void {
  * if (isRefreshSignal(init?.signal)) return fetch(input, init)
  */
 export function isRefreshSignal(signal: unknown): boolean {
-  return typeof signal === 'object' && signal !== null && refreshSignals.has(signal)
+  return (
+    typeof signal === 'object' &&
+    signal !== null &&
+    (signal as { [refreshSignalBrand]?: unknown })[refreshSignalBrand] === true
+  )
 }
