@@ -17,9 +17,11 @@ export class TokenRefreshError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (nativeHasInstance.call(this, value)) return true
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof`, maybe a subclass
+    const target: unknown = this
+    if (nativeHasInstance.call(target, value)) return true
     if (typeof value !== 'object' || value === null || !(errorBrand in value)) return false
-    const code = codeOfClass.get(this)
+    const code = codeOfClass.get(target)
     // A subclass of the caller's own (not one of ours) is matched by its prototype chain alone.
     if (code === undefined) return false
     return code === baseCode || (value as { code?: unknown }).code === code
