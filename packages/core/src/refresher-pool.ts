@@ -73,6 +73,7 @@ const poolOptionNames = new Set<string>([
   'onEvent',
 ])
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+const noop = () => {}
 
 /**
  * Creates a pool of refreshers, one per session key (a user, a tenant, a scope, an audience...), each single-flight
@@ -99,8 +100,10 @@ interface Session<Key extends RefresherPoolKey> extends LruEntry {
   inner: TokenRefresher
   /** What `get()` hands out: `inner`, with each call counted as the session's work. */
   refresher: TokenRefresher
-  readonly release: () => void
-  readonly releaseLater: () => void
+  readonly pool: KeyedRefresherPool<Key>
+  readonly lru: SessionLru<Session<Key>>
+  release: () => void
+  releaseLater: () => void
   unsubscribes: Array<() => void> | undefined
 }
 
@@ -195,48 +198,19 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
     const store = this.#store === undefined ? undefined : this.#storeOf(key)
     const initialTokens = this.#initialTokens?.(key)
     const lru = this.#lru
-    const session: Session<Key> = {
-      id,
-      key,
-      inner: undefined as unknown as TokenRefresher,
-      refresher: undefined as unknown as TokenRefresher,
-      pending: 0,
-      releasing: false,
-      dropped: false,
-      inIdleList: false,
-      older: undefined,
-      newer: undefined,
-      release: () => lru.release(session),
-      releaseLater: () => lru.releaseLater(session),
-      unsubscribes: undefined,
-    }
-    const refresh = this.#refresh
+    const session = newSession(id, key, this, lru)
     const onSessionExpired = this.#onSessionExpired
     const onEvent = this.#onEvent
-    const eventKey = onEvent === undefined ? undefined : keyForEvents(key)
     session.inner = createTokenRefresher({
       ...this.#refresherOptions,
-      refresh: (context) => {
-        lru.hold(session)
-        let result: Promise<TokenSet>
-        try {
-          result = Promise.resolve(refresh({ ...context, key }))
-        } catch (error) {
-          result = Promise.reject(error)
-        }
-        result.then(session.releaseLater, session.releaseLater)
-        return result
-      },
+      refresh: sessionRefresh(session, this.#refresh),
       ...(store === undefined ? {} : { store: this.#trackedStore(session, store) }),
       ...(initialTokens === undefined ? {} : { initialTokens }),
       ...(onSessionExpired === undefined
         ? {}
-        : { onSessionExpired: (error: SessionExpiredError) => onSessionExpired(error, key) }),
-      ...(onEvent === undefined
-        ? {}
-        : { onEvent: (event: TokenRefreshEvent) => onEvent({ ...event, key: eventKey as Key }) }),
+        : { onSessionExpired: withKey(onSessionExpired, key) }),
+      ...(onEvent === undefined ? {} : { onEvent: eventsWithKey(onEvent, keyForEvents(key)) }),
     })
-    session.refresher = new PooledRefresher(session, lru, (key) => this.get(key))
     // Room is made before the new session joins, so that it is never the one evicted to make it.
     this.#evictBeyond(this.#maxSessions - 1)
     this.#sessions.set(id, session)
@@ -338,53 +312,45 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
  */
 class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
   readonly #session: Session<Key>
-  readonly #lru: SessionLru<Session<Key>>
-  readonly #current: (key: Key) => TokenRefresher
 
-  constructor(
-    session: Session<Key>,
-    lru: SessionLru<Session<Key>>,
-    current: (key: Key) => TokenRefresher,
-  ) {
+  constructor(session: Session<Key>) {
     this.#session = session
-    this.#lru = lru
-    this.#current = current
   }
 
   getAccessToken(options?: WaitOptions): Promise<string> {
     const session = this.#session
-    if (session.dropped) return this.#current(session.key).getAccessToken(options)
+    if (session.dropped) return session.pool.get(session.key).getAccessToken(options)
     return this.#track(session.inner.getAccessToken(options))
   }
 
   refreshAfterUnauthorized(rejectedAccessToken: string, options?: WaitOptions): Promise<string> {
     const session = this.#session
     if (session.dropped) {
-      return this.#current(session.key).refreshAfterUnauthorized(rejectedAccessToken, options)
+      return session.pool.get(session.key).refreshAfterUnauthorized(rejectedAccessToken, options)
     }
     return this.#track(session.inner.refreshAfterUnauthorized(rejectedAccessToken, options))
   }
 
   refresh(options?: WaitOptions): Promise<TokenSet> {
     const session = this.#session
-    if (session.dropped) return this.#current(session.key).refresh(options)
+    if (session.dropped) return session.pool.get(session.key).refresh(options)
     return this.#track(session.inner.refresh(options))
   }
 
   getTokens(): TokenSet | undefined {
     const session = this.#session
-    return session.dropped ? this.#current(session.key).getTokens() : session.inner.getTokens()
+    return session.dropped ? session.pool.get(session.key).getTokens() : session.inner.getTokens()
   }
 
   setTokens(tokens: TokenSet): Promise<void> {
     const session = this.#session
-    if (session.dropped) return this.#current(session.key).setTokens(tokens)
+    if (session.dropped) return session.pool.get(session.key).setTokens(tokens)
     return this.#track(session.inner.setTokens(tokens))
   }
 
   clear(): Promise<void> {
     const session = this.#session
-    if (session.dropped) return this.#current(session.key).clear()
+    if (session.dropped) return session.pool.get(session.key).clear()
     return this.#track(session.inner.clear())
   }
 
@@ -395,10 +361,82 @@ class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
 
   #track<T>(promise: Promise<T>): Promise<T> {
     const session = this.#session
-    this.#lru.hold(session)
+    session.lru.hold(session)
     promise.then(session.release, session.release)
     return promise
   }
+}
+
+// The closures of a session are made here rather than inline, so that each keeps only what it uses alive: a
+// pool holds thousands of sessions.
+
+function newSession<Key extends RefresherPoolKey>(
+  id: string,
+  key: Key,
+  pool: KeyedRefresherPool<Key>,
+  lru: SessionLru<Session<Key>>,
+): Session<Key> {
+  const session: Session<Key> = {
+    id,
+    key,
+    inner: undefined as unknown as TokenRefresher,
+    refresher: undefined as unknown as TokenRefresher,
+    pending: 0,
+    releasing: false,
+    dropped: false,
+    inIdleList: false,
+    older: undefined,
+    newer: undefined,
+    pool,
+    lru,
+    release: noop,
+    releaseLater: noop,
+    unsubscribes: undefined,
+  }
+  session.release = releaser(lru, session, false)
+  session.releaseLater = releaser(lru, session, true)
+  session.refresher = new PooledRefresher(session)
+  return session
+}
+
+function releaser<Entry extends LruEntry>(
+  lru: SessionLru<Entry>,
+  entry: Entry,
+  later: boolean,
+): () => void {
+  return later ? () => lru.releaseLater(entry) : () => lru.release(entry)
+}
+
+// The session's refresh function: the pool's, told the key, and counted as the session's work.
+function sessionRefresh<Key extends RefresherPoolKey>(
+  session: Session<Key>,
+  refresh: RefresherPoolOptions<Key>['refresh'],
+): RefreshFunction {
+  return (context) => {
+    session.lru.hold(session)
+    let result: Promise<TokenSet>
+    try {
+      result = Promise.resolve(refresh({ ...context, key: session.key }))
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    result.then(session.releaseLater, session.releaseLater)
+    return result
+  }
+}
+
+function withKey<Key extends RefresherPoolKey>(
+  onSessionExpired: (error: SessionExpiredError, key: Key) => void,
+  key: Key,
+): (error: SessionExpiredError) => void {
+  return (error) => onSessionExpired(error, key)
+}
+
+function eventsWithKey<Key extends RefresherPoolKey>(
+  onEvent: (event: RefresherPoolEvent<Key>) => void,
+  key: Key,
+): (event: TokenRefreshEvent) => void {
+  return (event) => onEvent({ ...event, key })
 }
 
 function optionalFunction<T>(value: T, name: string, what = ''): T {
@@ -416,7 +454,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   )
 }
 
-function unsubscribeAll(session: Session<RefresherPoolKey>): void {
+function unsubscribeAll(session: { unsubscribes: Array<() => void> | undefined }): void {
   const unsubscribes = session.unsubscribes
   if (unsubscribes === undefined) return
   // Emptied in place, so that the unsubscribe functions handed to the refresher become no-ops.
