@@ -37,11 +37,6 @@ export class TokenPersistence {
     this.#loaded = store === undefined
   }
 
-  /** Whether there is a store at all, rather than memory only. */
-  get hasStore(): boolean {
-    return this.#store !== undefined
-  }
-
   /** Whether the store is shared with other refreshers through its `lock`. */
   get shared(): boolean {
     return typeof this.#store?.lock === 'function'
