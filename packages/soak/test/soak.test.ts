@@ -51,7 +51,6 @@ function seededRandom(seed: number) {
     pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
   }
 }
-type Random = ReturnType<typeof seededRandom>
 
 type StoreFault = 'fail' | 'hang' | 'slow'
 
