@@ -12,7 +12,10 @@ export type { RefresherPoolKey }
 
 /** What the pool's `refresh` receives: the refresher's context, and the key of the session that refreshes. */
 export type PoolRefreshContext<Key extends RefresherPoolKey> = Parameters<RefreshFunction>[0] & {
-  /** The key given to `get()`, as a frozen copy. */
+  /**
+   * The key first given to `get()` for this session, as a frozen copy: the same object for the session's whole life,
+   * so that it can key a `WeakMap` of per-session state.
+   */
   key: Key
 }
 

@@ -624,6 +624,20 @@ describe('keyed sessions', () => {
       })
     })
 
+    it('get the same key object at each refresh of a session, to key per-session state', async () => {
+      const keys: unknown[] = []
+      const sessions = createRefresherPool<{ user: string }>({
+        refresh: async ({ key }) => {
+          keys.push(key)
+          return { accessToken: `token-${keys.length}` }
+        },
+      })
+      await sessions.get({ user: 'alice' }).refresh()
+      await sessions.get({ user: 'alice' }).refresh()
+      expect(keys).toHaveLength(2)
+      expect(keys[1]).toBe(keys[0])
+    })
+
     it('tag each event with its key, with credential fields redacted', async () => {
       const subjectToken = 'SECRET-SUBJECT-5e1f'
       const events: RefresherPoolEvent[] = []
