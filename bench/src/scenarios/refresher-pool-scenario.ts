@@ -94,21 +94,29 @@ function variants(): Variant[] {
 async function measureThroughput(context: ScenarioContext) {
   const iterations = context.quick ? 300_000 : 2_000_000
   const runs = context.quick ? 3 : 7
-  const rows: string[][] = []
-  const targets: TargetResult[] = []
-  for (const variant of variants()) {
-    context.progress(`pool hot path: ${variant.name}`)
-    // Warm-up: every session is created and used once, and the code is optimized.
+  const all = variants()
+  for (const variant of all) {
+    context.progress(`pool hot path, warm-up: ${variant.name}`)
+    // Every session is created and used once, and the code is optimized.
     await variant.loop(Math.max(sessionCount, Math.min(iterations, 200_000)))
-    const opsPerSecond: number[] = []
-    for (let run = 0; run < runs; run++) {
+  }
+  // The rows take turns within each run, so that a change in the machine's load meets all of them alike.
+  const samples = all.map(() => [] as number[])
+  for (let run = 0; run < runs; run++) {
+    context.progress(`pool hot path: run ${run + 1} of ${runs}`)
+    for (const [index, variant] of all.entries()) {
       globalThis.gc?.()
       const startedAt = process.hrtime.bigint()
       await variant.loop(iterations)
-      opsPerSecond.push(iterations / (Number(process.hrtime.bigint() - startedAt) / 1e9))
+      samples[index]?.push(iterations / (Number(process.hrtime.bigint() - startedAt) / 1e9))
     }
+  }
+  const rows: string[][] = []
+  const targets: TargetResult[] = []
+  const millions = (value: number) => `${(value / 1e6).toFixed(2)} M`
+  for (const [index, variant] of all.entries()) {
+    const opsPerSecond = samples[index] ?? []
     const medianOps = median(opsPerSecond)
-    const millions = (value: number) => `${(value / 1e6).toFixed(2)} M`
     rows.push([
       variant.name,
       `${millions(medianOps)} ops/s`,
@@ -150,25 +158,13 @@ function holdRefreshes(): HeldRefreshes {
 
 interface MemoryRow {
   name: string
+  /** The row measured without the pool, subtracted from this one. */
+  baseline?: string
   /** Creates `count` sessions in the state the row measures; returns what keeps them reachable and how to end. */
   prepare(count: number): { keep: unknown; settle: () => Promise<unknown> }
 }
 
 const memoryRows: MemoryRow[] = [
-  {
-    name: 'pool: idle session (a fresh token, nothing running)',
-    prepare(count) {
-      const pool = createRefresherPool<string>({
-        refresh: mustNotRefresh,
-        initialTokens: freshTokens,
-        maxSessions: Number.POSITIVE_INFINITY,
-      })
-      const calls = Array.from({ length: count }, (_, index) =>
-        pool.get(`user-${index}`).getAccessToken(),
-      )
-      return { keep: pool, settle: () => Promise.all(calls) }
-    },
-  },
   {
     name: 'reference: a bare refresher with a fresh token in a `Map`',
     prepare(count) {
@@ -184,23 +180,18 @@ const memoryRows: MemoryRow[] = [
     },
   },
   {
-    name: 'pool: busy session (its refresh in flight, one caller waiting)',
+    name: 'pool: idle session (a fresh token, nothing running)',
+    baseline: 'reference: a bare refresher with a fresh token in a `Map`',
     prepare(count) {
-      const held = holdRefreshes()
-      const pool: RefresherPool<string> = createRefresherPool<string>({
-        refresh: held.refresh,
+      const pool = createRefresherPool<string>({
+        refresh: mustNotRefresh,
+        initialTokens: freshTokens,
         maxSessions: Number.POSITIVE_INFINITY,
       })
       const calls = Array.from({ length: count }, (_, index) =>
         pool.get(`user-${index}`).getAccessToken(),
       )
-      return {
-        keep: pool,
-        settle: () => {
-          held.release()
-          return Promise.all(calls)
-        },
-      }
+      return { keep: pool, settle: () => Promise.all(calls) }
     },
   },
   {
@@ -216,6 +207,27 @@ const memoryRows: MemoryRow[] = [
       }
       return {
         keep: map,
+        settle: () => {
+          held.release()
+          return Promise.all(calls)
+        },
+      }
+    },
+  },
+  {
+    name: 'pool: busy session (its refresh in flight, one caller waiting)',
+    baseline: 'reference: a bare refresher, its refresh in flight, one caller waiting',
+    prepare(count) {
+      const held = holdRefreshes()
+      const pool: RefresherPool<string> = createRefresherPool<string>({
+        refresh: held.refresh,
+        maxSessions: Number.POSITIVE_INFINITY,
+      })
+      const calls = Array.from({ length: count }, (_, index) =>
+        pool.get(`user-${index}`).getAccessToken(),
+      )
+      return {
+        keep: pool,
         settle: () => {
           held.release()
           return Promise.all(calls)
@@ -247,15 +259,19 @@ async function measureMemoryOnce(row: MemoryRow, count: number): Promise<number>
 async function measureMemory(context: ScenarioContext) {
   const runs = context.quick ? 1 : 3
   const rows: string[][] = []
+  const medians = new Map<string, number>()
   for (const row of memoryRows) {
     context.progress(`pool memory: ${row.name}`)
     await measureMemoryOnce(row, 1_000)
     const samples: number[] = []
     for (let run = 0; run < runs; run++) samples.push(await measureMemoryOnce(row, sessionCount))
+    medians.set(row.name, median(samples))
+    const baseline = row.baseline === undefined ? undefined : medians.get(row.baseline)
     rows.push([
       row.name,
       `${median(samples).toFixed(0)} B`,
       `${Math.min(...samples).toFixed(0)}–${Math.max(...samples).toFixed(0)} B`,
+      baseline === undefined ? '—' : `${(median(samples) - baseline).toFixed(0)} B`,
     ])
   }
   return { rows, runs }
@@ -275,7 +291,7 @@ export async function runRefresherPoolScenario(context: ScenarioContext): Promis
       {
         title: `Refresher pool hot path: \`get(key)\` + \`getAccessToken()\` with ${sessionCount.toLocaleString('en')} sessions`,
         description: [
-          `One call after another, cycling through ${sessionCount.toLocaleString('en')} sessions whose tokens are valid for an hour, ${throughput.iterations.toLocaleString('en')} operations per run, ${throughput.runs} runs after a warm-up, a GC before each run; median and range of operations per second. The target is judged on string keys. Object keys are built anew for each call, as a request handler does, and canonicalized by the pool (fields sorted, scopes as a set). The reference row is what an application's own \`Map\` of refreshers costs on this machine: no bound, no eviction, no key checks.`,
+          `One call after another, cycling through ${sessionCount.toLocaleString('en')} sessions whose tokens are valid for an hour, ${throughput.iterations.toLocaleString('en')} operations per run, ${throughput.runs} runs after a warm-up in which the rows take turns, a GC before each; median and range of operations per second. The target is judged on string keys. Object keys are built anew for each call, as a request handler does, and canonicalized by the pool (fields sorted, scopes as a set). The reference row is what an application's own \`Map\` of refreshers costs on this machine: no bound, no eviction, no key checks.`,
         ],
         columns: ['operation', 'ops/s (median)', 'range', 'per operation'],
         rows: throughput.rows,
@@ -283,9 +299,9 @@ export async function runRefresherPoolScenario(context: ScenarioContext): Promis
       {
         title: `Refresher pool memory: ${sessionCount.toLocaleString('en')} sessions`,
         description: [
-          `Heap used after a full GC (twice, \`--expose-gc\`) with ${sessionCount.toLocaleString('en')} sessions in the state named, minus before, per session; median and range of ${memory.runs} run${memory.runs === 1 ? '' : 's'}. The pool rows include the session's refresher and its key; the busy rows include the caller's pending promise and the held refresh. The reference rows are bare refreshers kept in a \`Map\` by hand.`,
+          `Heap used after a full GC (twice, \`--expose-gc\`) with ${sessionCount.toLocaleString('en')} sessions in the state named, minus before, per session; median and range of ${memory.runs} run${memory.runs === 1 ? '' : 's'}. The pool rows include the session's refresher and its key; the busy rows include the caller's pending promise and the held refresh. Each reference row is the same with bare refreshers kept in a \`Map\` by hand, and *added by the pool* is the difference.`,
         ],
-        columns: ['session', 'heap per session (median)', 'range'],
+        columns: ['session', 'heap per session (median)', 'range', 'added by the pool'],
         rows: memory.rows,
       },
     ],

@@ -1,6 +1,7 @@
 import type { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
 import { hasMethods } from './option-checks.js'
+import { SessionIndex } from './pool/session-index.js'
 import { frozenKey, keyForEvents, type RefresherPoolKey, sessionIdOf } from './pool/session-key.js'
 import { type LruEntry, SessionLru } from './pool/session-lru.js'
 import type { RefreshFunction, TokenRefresherOptions } from './refresher-options.js'
@@ -119,7 +120,7 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
   readonly #onEvent: RefresherPoolOptions<Key>['onEvent']
   // The options passed on to each refresher as they are, checked once by createTokenRefresher.
   readonly #refresherOptions: Omit<TokenRefresherOptions, 'refresh'>
-  readonly #sessions = new Map<string, Session<Key>>()
+  readonly #sessions = new SessionIndex<Session<Key>>()
   readonly #lru = new SessionLru<Session<Key>>(() => this.#evictBeyond(this.#maxSessions))
   // Sign-outs whose store clear has not finished: a session created meanwhile reads its store after it.
   readonly #deleting = new Map<string, Promise<unknown>>()
@@ -162,16 +163,15 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
   }
 
   get(key: Key): TokenRefresher {
-    const id = sessionIdOf(key)
-    const session = this.#sessions.get(id)
+    const session = this.#sessions.find(key)
     // Not moved in the idle list here: each call on the refresher holds the session, and its release makes it
     // the most recently used, which is when a session counts as used.
-    return session === undefined ? this.#create(id, key).refresher : session.refresher
+    return session === undefined ? this.#create(key).refresher : session.refresher
   }
 
   async delete(key: Key): Promise<void> {
     const id = sessionIdOf(key)
-    const session = this.#sessions.get(id)
+    const session = this.#sessions.find(key)
     let clearing: Promise<unknown>
     if (session !== undefined) {
       this.#drop(session)
@@ -196,7 +196,8 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
     return `RefresherPool { size: ${this.#sessions.size}, maxSessions: ${this.#maxSessions} }`
   }
 
-  #create(id: string, givenKey: Key): Session<Key> {
+  #create(givenKey: Key): Session<Key> {
+    const id = sessionIdOf(givenKey)
     const key = frozenKey(givenKey)
     const store = this.#store === undefined ? undefined : this.#storeOf(key)
     const initialTokens = this.#initialTokens?.(key)
@@ -216,7 +217,7 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
     })
     // Room is made before the new session joins, so that it is never the one evicted to make it.
     this.#evictBeyond(this.#maxSessions - 1)
-    this.#sessions.set(id, session)
+    this.#sessions.add(key, session)
     lru.add(session)
     return session
   }
@@ -293,7 +294,7 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
 
   #drop(session: Session<Key>): void {
     this.#lru.drop(session)
-    this.#sessions.delete(session.id)
+    this.#sessions.remove(session.key)
   }
 
   #emit(event: RefresherPoolEvent<Key>): void {

@@ -203,6 +203,7 @@ describe('keyed sessions', () => {
     it('cannot be fooled by separators or lengths written into names and values', () => {
       const sessions = createRefresherPool({ refresh: mintingRefresh().refresh })
       const keys: RefresherPoolKey[] = [
+        { a: 'b' },
         { a: 'b', c: 'd' },
         { a: 'b1:cs1:d' },
         { 'a1:b': 'x' },
@@ -223,25 +224,36 @@ describe('keyed sessions', () => {
     // The heavy cases get a generous timeout: about a second each here, several on a machine under load.
     it('keeps at most maxSessions sessions while 100,000 keys get a token one after another', async () => {
       let created = 0
-      const sessions = createRefresherPool<string>({
-        refresh: mintingRefresh<string>().refresh,
+      const sessions = createRefresherPool({
+        refresh: mintingRefresh().refresh,
         initialTokens: (key) => {
           created++
-          return { accessToken: `token-of-${key}`, expiresAt: Date.now() + hour }
+          return { accessToken: `token-of-${JSON.stringify(key)}`, expiresAt: Date.now() + hour }
         },
         maxSessions: 1_000,
       })
+      // String keys and object keys in turn.
+      const keyOf = (index: number): RefresherPoolKey =>
+        index % 2 === 0 ? `user-${index}` : { user: `user-${index}`, tenant: 'acme' }
       let largest = 0
       let wrongTokens = 0
       for (let index = 0; index < 100_000; index++) {
-        const key = `user-${index}`
-        if ((await sessions.get(key).getAccessToken()) !== `token-of-${key}`) wrongTokens++
+        const key = keyOf(index)
+        const token = await sessions.get(key).getAccessToken()
+        if (token !== `token-of-${JSON.stringify(key)}`) wrongTokens++
         largest = Math.max(largest, sessions.size)
       }
       expect(wrongTokens).toBe(0)
       expect(created).toBe(100_000)
       expect(largest).toBe(1_000)
       expect(sessions.size).toBe(1_000)
+
+      // The 1,000 used last are the ones kept, found again from keys built anew.
+      for (let index = 99_000; index < 100_000; index++) {
+        const key = keyOf(index)
+        await sessions.get(typeof key === 'string' ? `${key}` : { ...key }).getAccessToken()
+      }
+      expect(created).toBe(100_000)
     }, 20_000)
 
     it('goes beyond it only by the sessions busy at that moment, and comes back to it once they settle', async () => {
@@ -302,6 +314,25 @@ describe('keyed sessions', () => {
       expect(sessions.get('a')).toBe(a)
       expect(sessions.get('c')).toBe(c)
       expect(sessions.size).toBe(3)
+    })
+
+    it('keeps a session whose key begins with the fields of an evicted one, and the other way round', async () => {
+      const sessions = createRefresherPool({ refresh: mintingRefresh().refresh, maxSessions: 2 })
+      const use = async (key: RefresherPoolKey) => {
+        const refresher = sessions.get(key)
+        await refresher.getAccessToken()
+        await nextMacrotask()
+        return refresher
+      }
+      await use({ tenant: 'acme' })
+      const longer = await use({ tenant: 'acme', user: 'alice' })
+      const other = await use({ tenant: 'globex' })
+
+      expect(sessions.get({ user: 'alice', tenant: 'acme' })).toBe(longer)
+      const shorter = await use({ tenant: 'acme' })
+      expect(sessions.get({ tenant: 'globex' })).toBe(other)
+      expect(sessions.get({ tenant: 'acme' })).toBe(shorter)
+      expect(sessions.size).toBe(2)
     })
 
     it('rebuilds a session evicted while idle from its store, without a refresh', async () => {

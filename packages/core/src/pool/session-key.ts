@@ -14,17 +14,31 @@ const keyExpectation = 'a non-empty string or a plain object of strings and stri
 const fieldExpectation = 'a non-empty string or a non-empty array of non-empty strings'
 
 /**
- * The canonical form of a key, one string per session: object fields sorted by name, scope fields as sorted sets,
- * every part length-prefixed so that no two different keys meet. Throws a `TypeError` for a bad key that names
- * the field and the kind of value, never the value, which may be a token.
+ * The canonical form of a key, one string per session: object fields sorted by name, each name and canonical value
+ * length-prefixed so that no two different keys meet. Throws a `TypeError` for a bad key that names the field and the
+ * kind of value, never the value, which may be a token.
  */
 export function sessionIdOf(key: unknown): string {
   if (typeof key === 'string') {
-    if (key === '')
-      throw new TypeError(`Expected \`key\` to be ${keyExpectation}, got an empty string`)
+    checkStringKey(key)
     // Object ids start with \0o; a string key that starts with \0 is escaped so that it cannot pose as one.
     return key.charCodeAt(0) === 0 ? `\0s${key}` : key
   }
+  let id = '\0o'
+  for (const name of sortedFieldNames(key)) {
+    const value = canonicalValue(key as Record<string, unknown>, name)
+    id += `${name.length}:${name}${value.length}:${value}`
+  }
+  return id
+}
+
+export function checkStringKey(key: string): void {
+  if (key === '')
+    throw new TypeError(`Expected \`key\` to be ${keyExpectation}, got an empty string`)
+}
+
+/** The field names of an object key, sorted; throws a `TypeError` if the key is not a plain object of fields. */
+export function sortedFieldNames(key: unknown): string[] {
   if (!isPlainObject(key)) {
     throw new TypeError(`Expected \`key\` to be ${keyExpectation}, got ${describeKeyKind(key)}`)
   }
@@ -36,20 +50,23 @@ export function sessionIdOf(key: unknown): string {
     throw new TypeError('Expected `key` to have string field names only, got a symbol')
   }
   sortSmall(names)
-  let id = '\0o'
-  for (const name of names) {
-    // An own field named __proto__ (from JSON.parse, or a computed name) would set the prototype of the copy
-    // that callbacks receive instead of becoming its field.
-    if (name === '__proto__') throw new TypeError('Expected `key` to have no `__proto__` field')
-    const value = (key as Record<string, unknown>)[name]
-    id += `${name.length}:${name}`
-    if (name === 'scope' || name === 'scopes') {
-      const scopes = scopeSet(value, name)
-      id += `S${scopes.length}:${scopes}`
-    } else if (typeof value === 'string' && value !== '') id += `s${value.length}:${value}`
-    else id += encodeList(checkedList(value, name))
+  return names
+}
+
+/**
+ * The canonical value of one field: a string as it is, a list encoded after \0a, a scope field as its set of scopes;
+ * distinct values of one field never meet. Throws a `TypeError` naming the field for a bad value.
+ */
+export function canonicalValue(key: Record<string, unknown>, name: string): string {
+  // An own field named __proto__ (from JSON.parse, or a computed name) would set the prototype of the copy
+  // that callbacks receive instead of becoming its field.
+  if (name === '__proto__') throw new TypeError('Expected `key` to have no `__proto__` field')
+  const value = key[name]
+  if (name === 'scope' || name === 'scopes') return scopeSet(value, name)
+  if (typeof value === 'string' && value !== '') {
+    return value.charCodeAt(0) === 0 ? `\0s${value}` : value
   }
-  return id
+  return encodeList(checkedList(value, name))
 }
 
 /** A frozen copy of a key already checked by {@link sessionIdOf}: what the pool's callbacks receive. */
@@ -144,7 +161,7 @@ function isStrictlyAscending(items: readonly string[]): boolean {
 }
 
 function encodeList(items: readonly string[]): string {
-  let encoded = `a${items.length}:`
+  let encoded = `\0a${items.length}:`
   for (const item of items) encoded += `${item.length}:${item}`
   return encoded
 }
