@@ -247,8 +247,8 @@ async function measureMemoryOnce(row: MemoryRow, count: number): Promise<number>
   await new Promise((resolve) => setImmediate(resolve))
   const before = heapUsed()
   const { keep, settle } = row.prepare(count)
-  // Let every call reach the point where it waits, or settles.
-  await new Promise((resolve) => setImmediate(resolve))
+  // Let every call reach the point where it waits, or settles, and the pool release what settled.
+  for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve))
   const after = heapUsed()
   await settle()
   // Read after the measurement, so that what it measured stays reachable until then.
@@ -257,7 +257,7 @@ async function measureMemoryOnce(row: MemoryRow, count: number): Promise<number>
 }
 
 async function measureMemory(context: ScenarioContext) {
-  const runs = context.quick ? 1 : 3
+  const runs = context.quick ? 1 : 5
   const rows: string[][] = []
   const medians = new Map<string, number>()
   for (const row of memoryRows) {
