@@ -66,8 +66,12 @@ export function backoffDelayMs(
 }
 
 /**
- * Reads how long a server asked to wait from a failure or its causes: a `retryAfterMs` number, or a `Retry-After`
- * header (seconds or an HTTP date) on `headers` or `response.headers`, as fetch, axios and ky errors carry them.
+ * Reads how long a server asked to wait, in milliseconds, from a failure or its causes: a `retryAfterMs` number, or
+ * a `Retry-After` header (seconds or an HTTP date) on `headers` or `response.headers`, as a fetch `Response` and
+ * axios and ky errors carry them; undefined when none says.
+ *
+ * @example
+ * readRetryAfterMs(response, Date.now()) // 30 000 for `Retry-After: 30`
  */
 export function readRetryAfterMs(error: unknown, now: number): number | undefined {
   let current = error
