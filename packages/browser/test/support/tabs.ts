@@ -1,0 +1,105 @@
+import type { TokenSet } from '@tokenflight/core'
+import type { ServeOAuthSimulatorOptions } from '@tokenflight/testing/node'
+import { type OAuthSimulatorServer, serveOAuthSimulator } from '@tokenflight/testing/node'
+import { build } from 'esbuild'
+import { HttpResponse, http } from 'msw'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { chromiumArgs } from '../../../../vitest.workspace.js'
+// The tab app's `window.tabApp` type, for the tests' `page.evaluate` calls.
+import type {} from '../pages/tab-app.js'
+
+export type Adapter = 'fetch' | 'ky' | 'axios'
+
+/** One test's browser context, its provider, and its tabs, all of one origin. */
+export interface Tabs {
+  readonly server: OAuthSimulatorServer
+  readonly context: BrowserContext
+  /** The tabs opened at the start, in order. */
+  readonly pages: Page[]
+  /** Opens one more tab of the app and waits until it has started. */
+  open(adapter?: Adapter): Promise<Page>
+  /** What every tab printed to its console, and the errors no code caught. */
+  readonly console: string[]
+}
+
+export interface TabsOptions {
+  tabs: number
+  adapter?: Adapter
+  simulator?: Omit<ServeOAuthSimulatorOptions, 'handlers'>
+  /** Runs in each tab before the app, as `page.addInitScript` does. */
+  initScript?: (() => void) | undefined
+}
+
+const appHtml =
+  '<!doctype html><meta charset="utf-8"><title>tab</title><script type="module" src="/app.js"></script>'
+
+/**
+ * Launches Chromium once for the test file, bundles the tab app once, and gives each test fresh tabs in a fresh
+ * browser context, served with the simulated provider from one loopback origin.
+ */
+export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
+  let browser: Browser
+  let appCode: string
+  const opened: Array<{ context: BrowserContext; server: OAuthSimulatorServer }> = []
+
+  beforeAll(async () => {
+    const [launched, bundle] = await Promise.all([
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs }),
+      build({
+        entryPoints: [new URL('../pages/tab-app.ts', import.meta.url).pathname],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        conditions: ['@tokenflight/source'],
+        write: false,
+        logLevel: 'silent',
+      }),
+    ])
+    browser = launched
+    appCode = bundle.outputFiles[0]?.text ?? ''
+  })
+  afterEach(async () => {
+    for (const { context, server } of opened.splice(0)) {
+      await context.close()
+      await server.close()
+    }
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  return async ({ tabs: count, adapter = 'fetch', simulator = {}, initScript }) => {
+    const server = await serveOAuthSimulator({
+      reuseDetection: true,
+      // Expiries come from `expireAccessTokens()`, so a token never runs out by the clock during a test.
+      accessTokenLifetimeMs: 3_600_000,
+      ...simulator,
+      handlers: (origin) => [
+        http.get(`${origin}/`, () => HttpResponse.html(appHtml)),
+        http.get(`${origin}/app.js`, () =>
+          HttpResponse.text(appCode, { headers: { 'Content-Type': 'text/javascript' } }),
+        ),
+      ],
+    })
+    const context = await browser.newContext()
+    opened.push({ context, server })
+    if (initScript !== undefined) await context.addInitScript(initScript)
+    const consoleLines: string[] = []
+    const open = async (tabAdapter: Adapter = adapter) => {
+      const page = await context.newPage()
+      page.on('console', (message) => consoleLines.push(message.text()))
+      page.on('pageerror', (error) => consoleLines.push(`uncaught ${error.name}: ${error.message}`))
+      await page.goto(`${server.origin}/?adapter=${tabAdapter}`)
+      await page.waitForFunction(() => window.tabApp !== undefined)
+      return page
+    }
+    const pages = await Promise.all(Array.from({ length: count }, () => open()))
+    return { server, context, pages, open, console: consoleLines }
+  }
+}
+
+/** Signs in in one tab, as the app would after its sign-in page, with tokens fresh from the provider. */
+export async function signIn(page: Page, tokens: TokenSet): Promise<void> {
+  await page.evaluate((signedIn) => window.tabApp.signIn(signedIn), tokens)
+}
