@@ -1,17 +1,18 @@
-import {
-  RefreshFailedError,
-  RefreshTimeoutError,
-  SessionExpiredError,
-  TokenRefreshError,
-} from './errors.js'
+import { type Deadline, startDeadline } from './deadline.js'
+import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from './errors.js'
 import type { RefreshReason, TokenRefreshEvent } from './events.js'
+import { classifyRefreshFailure } from './failure-classification.js'
+import { createLocalLock, type Lock } from './local-lock.js'
+import { backoffDelayMs, readRetryAfterMs } from './refresh-backoff.js'
 import { markRefreshSignal } from './refresh-signal.js'
+import { refreshWindows } from './refresh-windows.js'
 import {
   capitalize,
   type ResolvedOptions,
   resolveOptions,
   type TokenRefresherOptions,
 } from './refresher-options.js'
+import { type StoreOperation, TokenPersistence } from './token-persistence.js'
 import { describeInvalidTokenSet, describeKind, type TokenSet } from './token-set.js'
 import { waitFor } from './wait-for.js'
 
@@ -43,13 +44,14 @@ export interface TokenRefresher {
 
 interface RefreshRun {
   reason: RefreshReason
+  /** Set once new tokens are in hand: only their bounded write is left, so the deadline lets it finish. */
+  obtained: boolean
   /** `#version` when the refresh started: if it moved, newer tokens were set and this run's outcome is stale. */
   version: number
+  /** The tokens this refresh sets out to replace. */
   previous: TokenSet | undefined
   startedAt: number
 }
-
-type StoreFailure = { error: unknown } | undefined
 
 /**
  * The one refresh that is running: its outcome, and the access token of that outcome, derived once so
@@ -58,6 +60,15 @@ type StoreFailure = { error: unknown } | undefined
 interface InFlightRefresh {
   tokens: Promise<TokenSet>
   accessToken: Promise<string>
+  /** `#version` when it started: once tokens were published since, its outcome is out and new needs start anew. */
+  version: number
+}
+
+/** Transient failures in a row, and until when callers that need a refresh fail fast with the last one. */
+interface Backoff {
+  error: TokenRefreshError
+  failures: number
+  retryAt: number
 }
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
@@ -86,6 +97,9 @@ export function createTokenRefresher(options: TokenRefresherOptions): TokenRefre
 
 class SingleFlightTokenRefresher implements TokenRefresher {
   readonly #options: ResolvedOptions
+  readonly #persistence: TokenPersistence
+  // The store's own lock when it is shared with other refreshers, an in-process one otherwise.
+  readonly #lock: Lock
   #tokens: TokenSet | undefined
   // Derived from #tokens when they are published, so that a call on a fresh token makes one comparison.
   #refreshAt = Number.POSITIVE_INFINITY
@@ -97,15 +111,22 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   // The signal handed to the running refresh function, to recognize it when it asks for a token.
   #refreshSignal: AbortSignal | undefined
   #sessionExpiredError: SessionExpiredError | undefined
-  #loaded: boolean
-  #loading: Promise<void> | undefined
-  // Store writes run one after the other, so the store ends with the tokens that were set last.
-  #storeWrites: Promise<unknown> = Promise.resolve()
+  #backoff: Backoff | undefined
+  #subscribed = false
+  // What a peer announced while the store was first read, applied once that read is done.
+  #peerTokensDuringLoad: { tokens: TokenSet | undefined } | undefined
 
   constructor(options: ResolvedOptions) {
     this.#options = options
-    this.#loaded = options.store === undefined
-    if (this.#loaded && options.initialTokens !== undefined)
+    this.#persistence = new TokenPersistence(
+      options.store,
+      options.refreshTimeoutMs,
+      (operation, error) => this.#reportStoreFailure(operation, error),
+    )
+    this.#lock = this.#persistence.shared
+      ? (critical, signal) => this.#persistence.lock(critical, signal)
+      : createLocalLock()
+    if (this.#persistence.loaded && options.initialTokens !== undefined)
       this.#publish(Object.freeze({ ...options.initialTokens }))
   }
 
@@ -133,7 +154,7 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   refresh(options?: WaitOptions): Promise<TokenSet> {
     return this.#afterLoading(options?.signal, (signal) => {
       this.#throwIfSessionExpired()
-      return this.#joinRefresh('forced', signal)
+      return this.#joinRefresh('forced', signal, 'tokens')
     })
   }
 
@@ -145,17 +166,21 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     const problem = describeInvalidTokenSet(tokens, 'tokens')
     if (problem !== undefined) throw new TypeError(capitalize(problem))
     const next = Object.freeze({ ...tokens })
-    this.#loaded = true
+    this.#persistence.markLoaded()
+    this.#listenToPeers()
     this.#sessionExpiredError = undefined
+    this.#backoff = undefined
     this.#publish(next)
-    const failure = await this.#writeStore(next)
+    const failure = await this.#persistence.write(next)
     if (failure !== undefined) throw failure.error
   }
 
   async clear(): Promise<void> {
-    this.#loaded = true
+    this.#persistence.markLoaded()
+    this.#listenToPeers()
+    this.#backoff = undefined
     this.#publish(undefined)
-    const failure = await this.#writeStore(undefined)
+    const failure = await this.#persistence.write(undefined)
     if (failure !== undefined) throw failure.error
   }
 
@@ -174,7 +199,11 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     signal: AbortSignal | undefined,
     next: (signal: AbortSignal | undefined) => T | Promise<T>,
   ): Promise<T> {
-    if (!this.#loaded) return waitFor(this.#load(), signal).then(() => next(signal))
+    if (!this.#persistence.loaded) {
+      this.#listenToPeers()
+      const loading = this.#persistence.load((stored) => this.#applyLoaded(stored))
+      return waitFor(loading, signal).then(() => next(signal))
+    }
     try {
       return Promise.resolve(next(signal))
     } catch (error) {
@@ -192,18 +221,25 @@ class SingleFlightTokenRefresher implements TokenRefresher {
       this.#emit({ type: 'stale-unauthorized' })
       return this.#currentAccessToken(signal)
     }
-    return this.#joinRefreshForAccessToken(
+    // The API rejected this token: nobody gets it again, every caller waits for its replacement.
+    this.#refreshAt = Number.NEGATIVE_INFINITY
+    this.#backgroundRefreshAt = Number.NEGATIVE_INFINITY
+    return this.#joinRefresh(
       tokens === undefined ? 'missing' : 'unauthorized',
       signal,
+      'accessToken',
     )
   }
 
   #currentAccessToken(signal: AbortSignal | undefined): string | Promise<string> {
     this.#throwIfSessionExpired()
     const tokens = this.#tokens
-    if (tokens === undefined) return this.#joinRefreshForAccessToken('missing', signal)
+    if (tokens === undefined) return this.#joinRefresh('missing', signal, 'accessToken')
     const now = this.#options.now()
-    if (this.#mustRefresh(now)) return this.#joinRefreshForAccessToken('expired', signal)
+    if (this.#mustRefresh(now)) {
+      const reason = this.#refreshAt === Number.NEGATIVE_INFINITY ? 'unauthorized' : 'expired'
+      return this.#joinRefresh(reason, signal, 'accessToken')
+    }
     if (this.#shouldRefresh(now)) this.#startRefresh('background')
     return tokens.accessToken
   }
@@ -216,32 +252,32 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     return (
       now >= this.#backgroundRefreshAt &&
       now >= this.#backgroundRetryAt &&
-      this.#inFlightRefresh === undefined
+      this.#joinableRefresh() === undefined &&
+      !this.#backingOff(now)
     )
+  }
+
+  #backingOff(now: number): boolean {
+    return this.#backoff !== undefined && now < this.#backoff.retryAt
   }
 
   #throwIfSessionExpired(): void {
     if (this.#sessionExpiredError !== undefined) throw this.#sessionExpiredError
   }
 
-  #joinRefresh(reason: RefreshReason, signal: AbortSignal | undefined): Promise<TokenSet> {
-    return (
-      this.#refuseToWait(signal) ??
-      waitFor((this.#inFlightRefresh ?? this.#startRefresh(reason)).tokens, signal)
-    )
-  }
-
-  #joinRefreshForAccessToken(
+  // Waits for the running refresh, or starts one; or refuses at once, with what the caller is to reject with.
+  #joinRefresh<Key extends keyof InFlightRefresh>(
     reason: RefreshReason,
     signal: AbortSignal | undefined,
-  ): Promise<string> {
-    return (
-      this.#refuseToWait(signal) ??
-      waitFor((this.#inFlightRefresh ?? this.#startRefresh(reason)).accessToken, signal)
-    )
+    outcome: Key,
+  ): InFlightRefresh[Key] {
+    const refusal = this.#refusal(signal)
+    if (refusal !== undefined) return refusal as Promise<unknown> as InFlightRefresh[Key]
+    const refresh = this.#joinableRefresh() ?? this.#startRefresh(reason)
+    return waitFor(refresh[outcome] as Promise<unknown>, signal) as InFlightRefresh[Key]
   }
 
-  #refuseToWait(signal: AbortSignal | undefined): Promise<never> | undefined {
+  #refusal(signal: AbortSignal | undefined): Promise<never> | undefined {
     // A caller that has already given up must not start a refresh nobody waits for.
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (signal !== undefined && signal === this.#refreshSignal) {
@@ -252,7 +288,17 @@ class SingleFlightTokenRefresher implements TokenRefresher {
         ),
       )
     }
+    // Inside the back-off after a transient failure, the token endpoint is not asked again: fail fast.
+    if (this.#joinableRefresh() === undefined && this.#backingOff(this.#options.now())) {
+      return Promise.reject((this.#backoff as Backoff).error)
+    }
     return undefined
+  }
+
+  // The running refresh, unless it has already published its outcome and only its waiters are left to resume.
+  #joinableRefresh(): InFlightRefresh | undefined {
+    const inFlight = this.#inFlightRefresh
+    return inFlight?.version === this.#version ? inFlight : undefined
   }
 
   #startRefresh(reason: RefreshReason): InFlightRefresh {
@@ -260,12 +306,12 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     const refresh = new Promise<TokenSet>((resolve) => {
       settle = resolve
     }).finally(() => {
-      this.#inFlightRefresh = undefined
-      this.#refreshSignal = undefined
+      if (this.#inFlightRefresh === inFlight) this.#inFlightRefresh = undefined
     })
     const inFlight: InFlightRefresh = {
       tokens: refresh,
       accessToken: refresh.then((tokens) => tokens.accessToken),
+      version: this.#version,
     }
     // Recorded before the refresh function runs: if it, or an event listener, asks for a token
     // before its first await, it must join this refresh rather than start another.
@@ -280,66 +326,118 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   async #runRefresh(reason: RefreshReason): Promise<TokenSet> {
     const run: RefreshRun = {
       reason,
+      obtained: false,
       version: this.#version,
       previous: this.#tokens,
       startedAt: this.#options.now(),
     }
     this.#emit({ type: 'refresh-started', reason })
+    const { refreshTimeoutMs } = this.#options
+    const deadline = startDeadline(
+      refreshTimeoutMs,
+      `Refresh did not settle within ${refreshTimeoutMs} ms`,
+    )
+    // Waiting for the lock counts toward the deadline. The section itself may outlive it: a refresh function
+    // that ignores its signal still holds the lock, and its late result is persisted and published.
+    const exclusive = this.#lock(() => this.#refreshExclusively(run, deadline), deadline.signal)
+    exclusive.catch((late: unknown) => {
+      // A late `invalid_grant`, after the waiters got their timeout, still ends the session.
+      if (deadline.signal.aborted && late instanceof SessionExpiredError)
+        this.#endSession(run, late)
+    })
+    try {
+      return await deadline.race(exclusive, () => run.obtained)
+    } catch (error) {
+      return this.#fail(run, classifyRefreshFailure(error, this.#options.isSessionExpired))
+    } finally {
+      deadline.dispose()
+    }
+  }
+
+  // Runs holding the lock: re-reads what a peer may have written, and calls the token endpoint only if nobody did.
+  async #refreshExclusively(run: RefreshRun, deadline: Deadline): Promise<TokenSet> {
+    // The lock may be granted after the callers gave up: a refresh nobody waits for must not start.
+    if (deadline.signal.aborted) throw deadline.signal.reason
+    const current = this.#persistence.shared ? await this.#persistence.read() : this.#tokens
+    if (!isSameSession(current, run.previous)) return this.#adoptCurrent(run, current)
     let result: TokenSet
     try {
-      result = await this.#callRefreshFunction(run)
+      result = await this.#callRefreshFunction(current, deadline.signal)
     } catch (error) {
-      return this.#fail(run, error)
+      const typed = classifyRefreshFailure(error, this.#options.isSessionExpired)
+      if (!(typed instanceof SessionExpiredError)) throw typed
+      // The refresh token was rejected; unless a peer rotated it meanwhile, the session ends here, and in the
+      // store while the lock is still held, so that no peer starts from it.
+      const latest = await this.#latestTokens(current)
+      if (latest !== undefined && !isSameSession(latest, current)) {
+        return this.#adoptCurrent(run, latest)
+      }
+      if (run.version === this.#version) await this.#persistence.write(undefined)
+      throw typed
     }
-    return this.#adopt(run, result, false)
+    return this.#adopt(run, withKeptRefreshToken(current, result), deadline)
   }
 
-  async #callRefreshFunction(run: RefreshRun): Promise<TokenSet> {
-    const { refresh, refreshTimeoutMs } = this.#options
-    const controller = new AbortController()
-    markRefreshSignal(controller.signal)
-    this.#refreshSignal = controller.signal
-    const call = new Promise<unknown>((resolve) =>
-      resolve(refresh({ tokens: run.previous, signal: controller.signal })),
-    )
-    if (refreshTimeoutMs === Number.POSITIVE_INFINITY) return validateRefreshResult(await call)
-
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const error = new RefreshTimeoutError(
-          `Refresh did not settle within ${refreshTimeoutMs} ms`,
-        )
-        reject(error)
-        controller.abort(error)
-        // A refresh function that ignores its signal may still succeed. A rotating provider has then
-        // consumed the refresh token it used, so its result is kept if nothing newer arrived meanwhile.
-        call.then((late) => this.#adoptLate(run, late), noop)
-      }, refreshTimeoutMs)
-    })
-    // A pending refresh must not keep a Node process alive.
-    ;(timer as { unref?: () => void } | undefined)?.unref?.()
+  async #callRefreshFunction(tokens: TokenSet | undefined, signal: AbortSignal): Promise<TokenSet> {
+    markRefreshSignal(signal)
+    this.#refreshSignal = signal
     try {
-      return validateRefreshResult(await Promise.race([call, timeout]))
+      const result = await new Promise<unknown>((resolve) =>
+        resolve(this.#options.refresh({ tokens, signal })),
+      )
+      const problem = describeInvalidTokenSet(result)
+      if (problem !== undefined) {
+        throw new RefreshFailedError(`Refresh function resolved an invalid token set: ${problem}`)
+      }
+      return result as TokenSet
     } finally {
-      clearTimeout(timer)
+      if (this.#refreshSignal === signal) this.#refreshSignal = undefined
     }
   }
 
-  async #adopt(run: RefreshRun, result: TokenSet, late: boolean): Promise<TokenSet> {
-    if (run.version !== this.#version) return this.#supersede(run, result, late)
-    const next = withKeptRefreshToken(run.previous, result)
-    await this.#writeStore(next)
-    if (run.version !== this.#version) return this.#supersede(run, result, late)
+  // What the store (or, without one, memory) holds now; after a failed read of a store that is not shared,
+  // memory, which it mirrors. A shared store that cannot be read leaves the question open: transient.
+  async #latestTokens(fallback: TokenSet | undefined): Promise<TokenSet | undefined> {
+    if (this.#options.store === undefined) return this.#tokens
+    try {
+      return await this.#persistence.read()
+    } catch (error) {
+      if (this.#persistence.shared) throw error
+      return fallback
+    }
+  }
+
+  // Persist, then publish: no caller gets tokens the store might not have.
+  async #adopt(run: RefreshRun, next: TokenSet, deadline: Deadline): Promise<TokenSet> {
+    if (run.version !== this.#version) return this.#supersede(run, next)
+    run.obtained = true
+    const write = this.#persistence.write(next)
+    // Within the deadline, a hung store is waited for no longer than the deadline; a late result waits for the
+    // store's own bound, since nobody is waiting for it and the store should have it.
+    await (deadline.signal.aborted ? write : waitFor(write, deadline.signal).catch(noop))
+    if (run.version !== this.#version) return this.#supersede(run, next)
+    this.#backoff = undefined
     this.#publish(next)
-    this.#emitSucceeded(run, result, { late, superseded: false })
+    this.#emitSucceeded(run, next, { late: deadline.signal.aborted, adopted: false })
     return next
+  }
+
+  // A peer sharing the store refreshed, signed in or ended the session while this refresh waited for the lock.
+  #adoptCurrent(run: RefreshRun, current: TokenSet | undefined): TokenSet {
+    if (run.version !== this.#version) return this.#supersede(run, undefined)
+    if (current === undefined) {
+      throw new SessionExpiredError('Another refresher sharing the store ended the session')
+    }
+    this.#backoff = undefined
+    this.#publish(current)
+    this.#emitSucceeded(run, current, { late: false, adopted: true })
+    return current
   }
 
   #emitSucceeded(
     run: RefreshRun,
     result: TokenSet,
-    outcome: { late: boolean; superseded: boolean },
+    outcome: { late: boolean; adopted: boolean; superseded?: boolean },
   ): void {
     this.#emit({
       type: 'refresh-succeeded',
@@ -348,65 +446,51 @@ class SingleFlightTokenRefresher implements TokenRefresher {
       expiresAt: result.expiresAt,
       refreshTokenRotated:
         result.refreshToken !== undefined && result.refreshToken !== run.previous?.refreshToken,
-      ...outcome,
+      late: outcome.late,
+      adopted: outcome.adopted,
+      superseded: outcome.superseded ?? false,
     })
   }
 
-  #adoptLate(run: RefreshRun, late: unknown): void {
-    if (describeInvalidTokenSet(late) !== undefined) return
-    this.#adopt(run, late as TokenSet, true).catch(noop)
-  }
-
-  // setTokens, clear, a session expiry or a late result replaced the tokens while this refresh ran: its outcome
+  // setTokens, clear, a session expiry or a peer replaced the tokens while this refresh ran: its outcome
   // concerns tokens that are gone, so it is not published and its waiters get what is current.
-  #supersede(run: RefreshRun, result: TokenSet | undefined, late: boolean): TokenSet {
-    if (result !== undefined) this.#emitSucceeded(run, result, { late, superseded: true })
+  #supersede(run: RefreshRun, result: TokenSet | undefined): TokenSet {
+    if (result !== undefined) {
+      this.#emitSucceeded(run, result, { late: false, adopted: false, superseded: true })
+    }
     this.#throwIfSessionExpired()
     if (this.#tokens !== undefined) return this.#tokens
     throw new SessionExpiredError('Tokens were cleared while a refresh was running')
   }
 
-  async #fail(run: RefreshRun, error: unknown): Promise<TokenSet> {
-    const typed = this.#classify(error)
+  #fail(run: RefreshRun, error: TokenRefreshError): TokenSet {
     const now = this.#options.now()
-    this.#emit({
-      type: 'refresh-failed',
-      reason: run.reason,
-      durationMs: now - run.startedAt,
-      error: typed,
-    })
-    if (run.version !== this.#version) return this.#supersede(run, undefined, false)
-    if (typed instanceof SessionExpiredError) {
-      await this.#expireSession(typed)
-    } else {
-      this.#backgroundRetryAt = now + this.#options.backgroundRetryIntervalMs
+    const durationMs = now - run.startedAt
+    if (run.version !== this.#version) {
+      this.#emit({ type: 'refresh-failed', reason: run.reason, durationMs, error })
+      return this.#supersede(run, undefined)
     }
-    throw typed
+    if (error instanceof SessionExpiredError) {
+      this.#emit({ type: 'refresh-failed', reason: run.reason, durationMs, error })
+      this.#endSession(run, error)
+      throw error
+    }
+    const failures = (this.#backoff?.failures ?? 0) + 1
+    const retryAt = now + backoffDelayMs(failures, this.#options, readRetryAfterMs(error, now))
+    this.#backoff = { error, failures, retryAt }
+    this.#backgroundRetryAt = now + this.#options.backgroundRetryIntervalMs
+    this.#emit({ type: 'refresh-failed', reason: run.reason, durationMs, error, retryAt })
+    throw error
   }
 
-  #classify(error: unknown): TokenRefreshError {
-    if (error instanceof TokenRefreshError) return error
-    let sessionExpired: boolean
-    try {
-      sessionExpired = this.#options.isSessionExpired(error)
-    } catch (predicateError) {
-      return new RefreshFailedError('The `isSessionExpired` option threw', {
-        cause: predicateError,
-      })
-    }
-    if (sessionExpired) {
-      return new SessionExpiredError('Session expired: the refresh token was rejected', {
-        cause: error,
-      })
-    }
-    const what = error instanceof Error ? error.name : `a non-Error value (${describeKind(error)})`
-    return new RefreshFailedError(`Refresh function threw ${what}`, { cause: error })
+  #endSession(run: RefreshRun, error: SessionExpiredError): void {
+    if (run.version === this.#version) this.#expireSession(error)
   }
 
-  async #expireSession(error: SessionExpiredError): Promise<void> {
+  #expireSession(error: SessionExpiredError): void {
     this.#sessionExpiredError = error
+    this.#backoff = undefined
     this.#publish(undefined)
-    await this.#writeStore(undefined)
     this.#emit({ type: 'session-expired', error })
     const { onSessionExpired } = this.#options
     if (onSessionExpired === undefined) return
@@ -417,79 +501,58 @@ class SingleFlightTokenRefresher implements TokenRefresher {
     }
   }
 
+  #applyLoaded(stored: TokenSet | undefined): void {
+    const tokens = stored ?? this.#options.initialTokens
+    if (tokens !== undefined) this.#publish(Object.freeze({ ...tokens }))
+    const announced = this.#peerTokensDuringLoad
+    this.#peerTokensDuringLoad = undefined
+    if (announced !== undefined) this.#adoptPeerTokens(announced.tokens)
+  }
+
+  #listenToPeers(): void {
+    if (this.#subscribed) return
+    this.#subscribed = true
+    this.#persistence.subscribe((tokens) => this.#adoptPeerTokens(tokens))
+  }
+
+  // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.
+  #adoptPeerTokens(tokens: TokenSet | undefined): void {
+    if (!this.#persistence.loaded) {
+      this.#peerTokensDuringLoad = { tokens }
+      return
+    }
+    if (tokens === undefined || tokens === null) {
+      if (this.#tokens === undefined || this.#sessionExpiredError !== undefined) return
+      this.#expireSession(
+        new SessionExpiredError('Another refresher sharing the store ended the session'),
+      )
+      return
+    }
+    const problem = describeInvalidTokenSet(tokens)
+    if (problem !== undefined) {
+      this.#reportStoreFailure(
+        'subscribe',
+        new RefreshFailedError(`Store announced an invalid token set: ${problem}`),
+      )
+      return
+    }
+    if (isSameSession(tokens, this.#tokens)) return
+    this.#sessionExpiredError = undefined
+    this.#backoff = undefined
+    this.#publish(Object.freeze({ ...tokens }))
+    this.#emit({ type: 'tokens-adopted' })
+  }
+
   #publish(tokens: TokenSet | undefined): void {
     this.#version++
     this.#tokens = tokens
     this.#backgroundRetryAt = 0
-    if (tokens?.expiresAt === undefined) {
-      this.#refreshAt = Number.POSITIVE_INFINITY
-      this.#backgroundRefreshAt = Number.POSITIVE_INFINITY
-      return
-    }
-    // Windows shrink with a short-lived token, so that a 100 ms token is not refreshed on every call.
-    // A token read from a store counts its lifetime from now, since its issue time is unknown.
-    const lifetimeMs = Math.max(0, tokens.expiresAt - this.#options.now())
-    const mustMarginMs = Math.min(this.#options.refreshBeforeExpiryMs, lifetimeMs / 4)
-    const shouldMarginMs = Math.max(
-      mustMarginMs,
-      Math.min(this.#options.backgroundRefreshBeforeExpiryMs, lifetimeMs / 2),
-    )
-    this.#refreshAt = tokens.expiresAt - mustMarginMs
-    this.#backgroundRefreshAt = tokens.expiresAt - shouldMarginMs
+    const windows = refreshWindows(tokens?.expiresAt, this.#options.now(), this.#options)
+    this.#refreshAt = windows.refreshAt
+    this.#backgroundRefreshAt = windows.backgroundRefreshAt
   }
 
-  #load(): Promise<void> {
-    this.#loading ??= this.#readStore().finally(() => {
-      this.#loading = undefined
-    })
-    return this.#loading
-  }
-
-  async #readStore(): Promise<void> {
-    const { store, initialTokens } = this.#options
-    if (store === undefined) return
-    const version = this.#version
-    let stored: TokenSet | undefined
-    try {
-      stored = await store.get()
-    } catch (error) {
-      this.#reportStoreFailure('get', error)
-      throw new RefreshFailedError('Could not read tokens from the store', { cause: error })
-    }
-    // setTokens or clear ran while the store was read: what the app set wins.
-    if (this.#loaded || version !== this.#version) return
-    if (stored !== undefined && stored !== null) {
-      const problem = describeInvalidTokenSet(stored)
-      if (problem !== undefined) {
-        const error = new RefreshFailedError(`Store holds an invalid token set: ${problem}`)
-        this.#reportStoreFailure('get', error)
-        throw error
-      }
-    }
-    this.#loaded = true
-    const tokens = stored ?? initialTokens
-    if (tokens !== undefined) this.#publish(Object.freeze({ ...tokens }))
-  }
-
-  // Resolves to the failure, if any, once this write and every earlier one settled.
-  #writeStore(tokens: TokenSet | undefined): Promise<StoreFailure> {
-    const { store } = this.#options
-    if (store === undefined) return Promise.resolve(undefined)
-    const operation = tokens === undefined ? 'clear' : 'set'
-    const write = this.#storeWrites
-      .then(() => (tokens === undefined ? store.clear() : store.set(tokens)))
-      .then(
-        (): StoreFailure => undefined,
-        (error: unknown): StoreFailure => {
-          this.#reportStoreFailure(operation, error)
-          return { error }
-        },
-      )
-    this.#storeWrites = write
-    return write
-  }
-
-  #reportStoreFailure(operation: 'get' | 'set' | 'clear', error: unknown): void {
+  #reportStoreFailure(operation: StoreOperation, error: unknown): void {
     if (this.#options.onEvent === undefined) {
       console.warn(`tokenflight: the token store failed to ${operation} tokens`, error)
     } else {
@@ -508,12 +571,8 @@ class SingleFlightTokenRefresher implements TokenRefresher {
   }
 }
 
-function validateRefreshResult(value: unknown): TokenSet {
-  const problem = describeInvalidTokenSet(value)
-  if (problem !== undefined) {
-    throw new RefreshFailedError(`Refresh function resolved an invalid token set: ${problem}`)
-  }
-  return value as TokenSet
+function isSameSession(a: TokenSet | undefined, b: TokenSet | undefined): boolean {
+  return a?.accessToken === b?.accessToken && a?.refreshToken === b?.refreshToken
 }
 
 // A token response without a refresh token means the old one stays valid (RFC 6749, section 6).
