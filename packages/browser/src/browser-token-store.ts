@@ -2,7 +2,7 @@ import type { TokenSet, TokenStore } from '@tokenflight/core'
 import { BrowserTokenStoreError } from './errors.js'
 import { SessionChannel, type SessionMessage } from './session-channel.js'
 import { type LeaseAttempt, SessionDatabase } from './session-database.js'
-import { decodeSession, encodeTokens } from './stored-session.js'
+import { decodeSession, encodeTokens, revisionOf } from './stored-session.js'
 
 /** Options of {@link browserTokenStore}. */
 export interface BrowserTokenStoreOptions {
@@ -12,9 +12,10 @@ export interface BrowserTokenStoreOptions {
    */
   key: string
   /**
-   * Where the browser has no Web Locks (an insecure context, Safari before 15.4): milliseconds the lease that
-   * replaces them lasts unless its holder renews it, which it does every third of that time. A tab that dies
-   * holding it stalls the others this long at most. Default 10 000.
+   * The longest a tab that stopped making progress keeps the others waiting, in milliseconds. With Web Locks: how
+   * long a holder whose refresh is past its deadline keeps the lock for that refresh to settle. Where there are
+   * none (an insecure context, Safari before 15.4): how long the lease that replaces them lasts unless its holder
+   * renews it, which it does every third of that time. Default 10 000.
    */
   leaseMs?: number
 }
@@ -43,14 +44,19 @@ type Listener = (tokens: TokenSet | undefined) => void
 
 /** A grant of the lock, from when it was granted until `critical` settles. */
 interface Hold {
-  /** The lock's epoch in IndexedDB once known; writes made during the hold are fenced with it. */
-  epoch: number | undefined
-  /** Lets the lock go before `critical` settles: its deadline passed, its lease was lost, or the page is hidden. */
+  /**
+   * The session's revision as this holder last read or wrote it. A write made during the hold is conditional on it:
+   * if another tab wrote since, a newer holder after this one let go, or a sign-in or sign-out, its tokens win.
+   */
+  revision: number | undefined
+  /** Lets the lock go before `critical` settles: `leaseMs` past its deadline, its lease lost, or the page hidden. */
   releaseEarly(reason: unknown): void
 }
 
 const knownOptions = new Set(['key', 'leaseMs'])
-const leasePollMs = 100
+// A waiter for the lease wakes at its holder's release notice; polling is only the backstop for a notice lost or a
+// holder gone, and every poll is a write transaction that the holder's own writes queue behind.
+const leasePollMs = 1_000
 
 /**
  * A token store shared by the tabs of one origin: the session is kept in IndexedDB, a refresh runs under a Web Lock
@@ -95,9 +101,17 @@ class SharedSessionStore implements BrowserTokenStore {
   readonly #holds = new Set<Hold>()
   // Wakes the tabs waiting for the lease when its holder says it let go.
   readonly #leaseWaiters = new Set<() => void>()
+  // Counts the release notices heard, so that one heard while a try was in flight is not waited for in vain.
+  #leaseReleases = 0
   // The newest revision this store has written or read: a change notice at or below it is not news.
   #knownRevision = 0
+  // Tokens this tab could not save (storage full or unusable) and the stored revision they replace. The tab goes on
+  // with them, under the lock too, until a write succeeds or another tab saves newer ones: a full disk signs no one out.
+  #unsaved: { tokens: TokenSet | undefined; basis: number } | undefined
   #recheck: Promise<void> = Promise.resolve()
+  // This store's writes not yet settled, and how many were ever started: a change notice is judged after them.
+  readonly #writesInFlight = new Set<Promise<unknown>>()
+  #writesStarted = 0
   #closed = false
 
   constructor(key: string, leaseMs: number) {
@@ -116,19 +130,32 @@ class SharedSessionStore implements BrowserTokenStore {
 
   async get(): Promise<TokenSet | undefined> {
     this.#assertOpen()
-    const session = decodeSession(await this.#database.readSession(), this.#key)
+    let stored: unknown
+    try {
+      stored = await this.#database.readSession()
+    } catch (error) {
+      if (this.#unsaved === undefined) throw error
+      return this.#unsaved.tokens
+    }
+    const revision = revisionOf(stored)
+    const hold = this.#newestHold()
+    if (hold !== undefined) hold.revision = revision
+    if (this.#unsaved !== undefined && this.#unsaved.basis === revision) return this.#unsaved.tokens
+    this.#unsaved = undefined
+    const session = decodeSession(stored, this.#key)
+    console.log()
     this.#knownRevision = Math.max(this.#knownRevision, session.revision)
     return session.tokens
   }
 
   async set(tokens: TokenSet): Promise<void> {
     this.#assertOpen()
-    await this.#write(encodeTokens(tokens))
+    await this.#write(tokens)
   }
 
   async clear(): Promise<void> {
     this.#assertOpen()
-    await this.#write(null)
+    await this.#write(undefined)
   }
 
   lock<T>(critical: () => Promise<T>, options: { signal: AbortSignal }): Promise<T> {
@@ -169,18 +196,40 @@ class SharedSessionStore implements BrowserTokenStore {
     }
   }
 
-  async #write(tokens: string | null): Promise<void> {
-    const revision = await this.#database.writeSession(tokens, this.#fenceEpoch())
+  #write(tokens: TokenSet | undefined): Promise<void> {
+    const write = this.#writeNow(tokens)
+    this.#writesStarted++
+    this.#writesInFlight.add(write)
+    const forget = () => this.#writesInFlight.delete(write)
+    write.then(forget, forget)
+    return write
+  }
+
+  async #writeNow(tokens: TokenSet | undefined): Promise<void> {
+    const text = tokens === undefined ? null : encodeTokens(tokens)
+    const hold = this.#newestHold()
+    let revision: number
+    try {
+      revision = await this.#database.writeSession(text, hold?.revision)
+    } catch (error) {
+      if (isStorageFailure(error)) {
+        this.#unsaved = { tokens, basis: hold?.revision ?? this.#knownRevision }
+      }
+      throw error
+    }
+    this.#unsaved = undefined
+    console.log()
+    if (hold !== undefined) hold.revision = revision
     this.#knownRevision = Math.max(this.#knownRevision, revision)
     this.#channel.post({ type: 'session-changed', revision })
   }
 
-  // Writes made while a hold is unsettled are refused if the lock was granted again since: that only happens once
-  // the hold let go early, and then a newer holder's tokens must win.
-  #fenceEpoch(): number | undefined {
-    let epoch: number | undefined
-    for (const hold of this.#holds) epoch = hold.epoch ?? epoch
-    return epoch
+  // Reads and writes while a critical section runs belong to it. Two are unsettled at once only after one let go
+  // early and its tab took the lock again; the newer one then owns them.
+  #newestHold(): Hold | undefined {
+    let newest: Hold | undefined
+    for (const hold of this.#holds) newest = hold
+    return newest
   }
 
   async #lockWithWebLocks<T>(
@@ -191,7 +240,8 @@ class SharedSessionStore implements BrowserTokenStore {
     try {
       return await locks.request(this.#lockName, { signal }, () =>
         this.#hold(signal, undefined, async (hold) => {
-          hold.epoch = await this.#database.beginEpoch()
+          // Unreadable storage is the critical section's to meet, through get(), where unsaved tokens may answer.
+          hold.revision = await this.#database.readRevision().catch(() => undefined)
           return critical()
         }),
       )
@@ -203,7 +253,7 @@ class SharedSessionStore implements BrowserTokenStore {
   }
 
   async #lockWithLease<T>(critical: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    const epoch = await this.#acquireLease(signal)
+    const { epoch, revision } = await this.#acquireLease(signal)
     let hold: Hold | undefined
     const renewal = setInterval(() => {
       this.#database.updateLease(this.#owner, epoch, this.#leaseMs).then(
@@ -214,7 +264,7 @@ class SharedSessionStore implements BrowserTokenStore {
       )
     }, this.#leaseMs / 3)
     try {
-      return await this.#hold(signal, epoch, (granted) => {
+      return await this.#hold(signal, revision, (granted) => {
         hold = granted
         return critical()
       })
@@ -229,16 +279,18 @@ class SharedSessionStore implements BrowserTokenStore {
   }
 
   // Takes the lease when it is free or expired; waits for its holder's release notice, or polls, in between.
-  async #acquireLease(signal: AbortSignal): Promise<number> {
+  async #acquireLease(signal: AbortSignal): Promise<LeaseAttempt & { granted: true }> {
     for (;;) {
       if (signal.aborted) throw signal.reason
+      const releasesBefore = this.#leaseReleases
       const trying = this.#database.tryLease(this.#owner, this.#leaseMs)
       const attempt = await untilAborted(trying, signal).catch((error: unknown) => {
         // A lease granted after the caller gave up is given back at once.
         trying.then((late) => late.granted && this.#releaseLease(late), noop)
         throw error
       })
-      if (attempt.granted) return attempt.epoch
+      if (attempt.granted) return attempt
+      if (this.#leaseReleases !== releasesBefore) continue
       const waitMs = Math.min(leasePollMs, Math.max(attempt.expiresAt - Date.now(), 0))
       await this.#leaseReleasedOrElapsed(waitMs, signal)
     }
@@ -269,11 +321,12 @@ class SharedSessionStore implements BrowserTokenStore {
     })
   }
 
-  // Runs `critical` as a hold of the lock, and lets the lock go when it settles, or earlier when the signal aborts
-  // (the refresh deadline passed) or the hold is released early: a lock is never held past its deadline.
+  // Runs `critical` as a hold of the lock, and lets the lock go when it settles. A refresh past its deadline keeps
+  // the lock, so that its late result is written before a peer reads the store, but `leaseMs` at most: a holder
+  // that never settles must not stall every tab for good. Then, or when the page is hidden, the lock goes early.
   async #hold<T>(
     signal: AbortSignal,
-    epoch: number | undefined,
+    revision: number | undefined,
     critical: (hold: Hold) => Promise<T>,
   ): Promise<T> {
     // Granted just as the deadline passed: nobody waits for this refresh any more.
@@ -283,10 +336,13 @@ class SharedSessionStore implements BrowserTokenStore {
       releaseEarly = reject
     })
     released.catch(noop)
-    const hold: Hold = { epoch, releaseEarly }
+    const hold: Hold = { revision, releaseEarly }
     this.#holds.add(hold)
-    const abort = () => releaseEarly(signal.reason)
-    signal.addEventListener('abort', abort, { once: true })
+    let grace: ReturnType<typeof setTimeout> | undefined
+    const startGrace = () => {
+      grace = setTimeout(() => releaseEarly(this.#lockLost()), this.#leaseMs)
+    }
+    signal.addEventListener('abort', startGrace, { once: true })
     const work = Promise.resolve().then(() => critical(hold))
     // The fence stays up until `critical` settles, however early the lock was let go.
     work.then(
@@ -296,12 +352,15 @@ class SharedSessionStore implements BrowserTokenStore {
     try {
       return await Promise.race([work, released])
     } finally {
-      signal.removeEventListener('abort', abort)
+      signal.removeEventListener('abort', startGrace)
+      clearTimeout(grace)
     }
   }
 
   #receive(message: SessionMessage): void {
+    console.log()
     if (message.type === 'lease-released') {
+      this.#leaseReleases++
       for (const wake of [...this.#leaseWaiters]) wake()
       return
     }
@@ -316,7 +375,7 @@ class SharedSessionStore implements BrowserTokenStore {
       if (this.#closed) return
       let session: { revision: number; tokens: TokenSet | undefined }
       try {
-        session = decodeSession(await this.#database.readSession(), this.#key)
+        session = await this.#readAfterOwnWrites()
       } catch (error) {
         // Not a sign-out: the tokens this tab holds stay, and the next read under the lock reports the error.
         console.warn(
@@ -325,6 +384,7 @@ class SharedSessionStore implements BrowserTokenStore {
         )
         return
       }
+      console.log()
       if (session.revision <= this.#knownRevision) return
       this.#knownRevision = session.revision
       for (const listener of [...this.#listeners]) {
@@ -335,6 +395,17 @@ class SharedSessionStore implements BrowserTokenStore {
         }
       }
     })
+  }
+
+  // A notice can describe a write older than one this tab is making (a peer's sign-out that lands just before this
+  // tab's sign-in): read once this tab's writes have settled, so that their revisions rule the older notice out.
+  async #readAfterOwnWrites(): Promise<{ revision: number; tokens: TokenSet | undefined }> {
+    for (;;) {
+      await Promise.allSettled(this.#writesInFlight)
+      const writesStarted = this.#writesStarted
+      const session = decodeSession(await this.#database.readSession(), this.#key)
+      if (this.#writesStarted === writesStarted) return session
+    }
   }
 
   // A page entering the back/forward cache is frozen with whatever it holds; WebKit kept its Web Locks held there
@@ -371,6 +442,13 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', abort, { once: true })
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
   })
+}
+
+function isStorageFailure(error: unknown): boolean {
+  return (
+    error instanceof BrowserTokenStoreError &&
+    (error.reason === 'quota-exceeded' || error.reason === 'unavailable')
+  )
 }
 
 function isAbortError(error: unknown): boolean {

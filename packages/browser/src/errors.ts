@@ -6,7 +6,9 @@ export type BrowserTokenStoreFailureReason =
   | 'quota-exceeded'
   /** The stored value is not a session this package wrote: not JSON, or not a token set. */
   | 'corrupt'
-  /** A write from a lock that was lost (its deadline passed, its lease expired) was refused: a newer holder wrote. */
+  /** A write under the lock was refused: another tab wrote the session since this one read it, and its tokens win. */
+  | 'conflict'
+  /** The lock was let go before the critical section settled: stuck past its deadline, lease lost, or page hidden. */
   | 'lock-lost'
 
 /**

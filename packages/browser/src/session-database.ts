@@ -1,23 +1,22 @@
 import { BrowserTokenStoreError } from './errors.js'
-import { nextRevision, type SessionRecord } from './stored-session.js'
+import { revisionOf, type SessionRecord } from './stored-session.js'
 
 const databaseName = 'tokenflight'
 const databaseVersion = 1
 const sessionsStore = 'sessions'
 const leasesStore = 'leases'
 
-/**
- * Who may write a session: `epoch` grows with every grant of its lock, so that a write made under a lock that has
- * since been granted to someone else can be refused. `owner` and `expiresAt` are the lease of the fallback lock.
- */
+/** The lease of the fallback lock: who holds it until when. `epoch` tells one grant from the next. */
 export interface LeaseRecord {
   epoch: number
   owner: string | null
   expiresAt: number
 }
 
-/** The outcome of trying to take the lease. */
-export type LeaseAttempt = { granted: true; epoch: number } | { granted: false; expiresAt: number }
+/** The outcome of trying to take the lease; once granted, the session's revision as it was then. */
+export type LeaseAttempt =
+  | { granted: true; epoch: number; revision: number }
+  | { granted: false; expiresAt: number }
 
 /**
  * The IndexedDB side of one session key. Every read runs in its own transaction, so a read that starts after a
@@ -39,29 +38,29 @@ export class SessionDatabase {
     )
   }
 
+  /** The session's revision now, 0 if there is none. */
+  async readRevision(): Promise<number> {
+    return revisionOf(await this.readSession())
+  }
+
   /**
    * Writes the tokens (`null` to clear) with the next revision, and resolves that revision once the write is
-   * committed to disk. With `fenceEpoch`, the write is made only if the lock was not granted again since that epoch.
+   * committed to disk. With `expectedRevision`, the write is made only if the session is still at that revision.
    */
-  writeSession(tokens: string | null, fenceEpoch: number | undefined): Promise<number> {
+  writeSession(tokens: string | null, expectedRevision: number | undefined): Promise<number> {
     return this.#transaction(
-      [sessionsStore, leasesStore],
+      [sessionsStore],
       'readwrite',
       async (transaction) => {
-        if (fenceEpoch !== undefined) {
-          const lease = await request(transaction.objectStore(leasesStore).get(this.#key))
-          if (epochOf(lease) !== fenceEpoch) {
-            throw new BrowserTokenStoreError(
-              `Refused to write the session "${this.#key}": its lock was lost and granted again since, and the newer holder's tokens are kept`,
-              { key: this.#key, reason: 'lock-lost' },
-            )
-          }
-        }
         const sessions = transaction.objectStore(sessionsStore)
-        const record: SessionRecord = {
-          revision: nextRevision(await request(sessions.get(this.#key))),
-          tokens,
+        const revision = revisionOf(await request(sessions.get(this.#key)))
+        if (expectedRevision !== undefined && revision !== expectedRevision) {
+          throw new BrowserTokenStoreError(
+            `Refused to write the session "${this.#key}" under its lock: another tab wrote it since this one read it, and its tokens are kept`,
+            { key: this.#key, reason: 'conflict' },
+          )
         }
+        const record: SessionRecord = { revision: revision + 1, tokens }
         await request(sessions.put(record, this.#key))
         return record.revision
       },
@@ -70,20 +69,9 @@ export class SessionDatabase {
     )
   }
 
-  /** Starts a new epoch of the lock, for a holder of the Web Lock, and resolves it. */
-  beginEpoch(): Promise<number> {
-    return this.#transaction([leasesStore], 'readwrite', async (transaction) => {
-      const leases = transaction.objectStore(leasesStore)
-      const lease = await request(leases.get(this.#key))
-      const next: LeaseRecord = { epoch: epochOf(lease) + 1, owner: null, expiresAt: 0 }
-      await request(leases.put(next, this.#key))
-      return next.epoch
-    })
-  }
-
   /** Takes the lease if it is free or expired, in one transaction: a compare-and-set across tabs. */
   tryLease(owner: string, leaseMs: number): Promise<LeaseAttempt> {
-    return this.#transaction([leasesStore], 'readwrite', async (transaction) => {
+    return this.#transaction([leasesStore, sessionsStore], 'readwrite', async (transaction) => {
       const leases = transaction.objectStore(leasesStore)
       const lease = (await request(leases.get(this.#key))) as Partial<LeaseRecord> | undefined
       const now = Date.now()
@@ -92,7 +80,8 @@ export class SessionDatabase {
       }
       const next: LeaseRecord = { epoch: epochOf(lease) + 1, owner, expiresAt: now + leaseMs }
       await request(leases.put(next, this.#key))
-      return { granted: true, epoch: next.epoch }
+      const session = await request(transaction.objectStore(sessionsStore).get(this.#key))
+      return { granted: true, epoch: next.epoch, revision: revisionOf(session) }
     })
   }
 

@@ -51,10 +51,10 @@ export function decodeSession(value: unknown, key: string): StoredSession {
   return { revision, tokens: tokens as TokenSet }
 }
 
-/** The revision a new write gets over whatever is stored, even a corrupt value, which it replaces. */
-export function nextRevision(value: unknown): number {
+/** The revision of whatever is stored, 0 for nothing (or something that has none): what a conditional write expects. */
+export function revisionOf(value: unknown): number {
   const revision = (value as { revision?: unknown } | null | undefined)?.revision
-  return Number.isSafeInteger(revision) && (revision as number) >= 0 ? (revision as number) + 1 : 1
+  return Number.isSafeInteger(revision) && (revision as number) >= 0 ? (revision as number) : 0
 }
 
 function corrupt(key: string, problem: string): BrowserTokenStoreError {

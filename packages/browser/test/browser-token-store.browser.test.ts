@@ -45,13 +45,23 @@ function idbRequest<T>(request: IDBRequest<T>): Promise<T> {
   })
 }
 
+// The store's database as it lays it out, opened behind its back.
+function openRaw(): Promise<IDBDatabase> {
+  const opening = indexedDB.open('tokenflight', 1)
+  opening.onupgradeneeded = () => {
+    opening.result.createObjectStore('sessions')
+    opening.result.createObjectStore('leases')
+  }
+  return idbRequest(opening)
+}
+
 // Writes a raw value where the store keeps its records, as another program or an old version might have.
 async function putRaw(
   storeName: 'sessions' | 'leases',
   key: string,
   value: unknown,
 ): Promise<void> {
-  const database = await idbRequest(indexedDB.open('tokenflight', 1))
+  const database = await openRaw()
   try {
     const transaction = database.transaction(storeName, 'readwrite')
     await idbRequest(transaction.objectStore(storeName).put(value, key))
@@ -64,7 +74,7 @@ async function putRaw(
 }
 
 async function getRaw(key: string): Promise<unknown> {
-  const database = await idbRequest(indexedDB.open('tokenflight', 1))
+  const database = await openRaw()
   try {
     return await idbRequest(database.transaction('sessions').objectStore('sessions').get(key))
   } finally {
@@ -79,6 +89,23 @@ function listen(store: BrowserTokenStore): Array<TokenSet | undefined> {
 }
 
 const noSignal = () => new AbortController().signal
+
+// Takes the lock for `critical`; `granted` resolves once `critical` runs.
+function takeLock<T>(
+  store: BrowserTokenStore,
+  critical: () => Promise<T>,
+  signal: AbortSignal = noSignal(),
+): { settled: Promise<T>; granted: Promise<void> } {
+  const granted = deferred()
+  const settled = store.lock(
+    () => {
+      granted.resolve()
+      return critical()
+    },
+    { signal },
+  )
+  return { settled, granted: granted.promise }
+}
 
 // Hides `navigator.locks` while a store is created, as in an insecure context or Safari before 15.4.
 function withoutWebLocks<T>(create: () => T): T {
@@ -200,13 +227,16 @@ describe('when the stored value is corrupt', () => {
   })
 })
 
-type OpenPair = (key: string) => [BrowserTokenStore, BrowserTokenStore]
+type OpenPair = (
+  key: string,
+  options?: { leaseMs?: number },
+) => [BrowserTokenStore, BrowserTokenStore]
 
 describe.each<[string, OpenPair]>([
-  ['Web Locks', (key) => [open(key), open(key)]],
+  ['Web Locks', (key, options) => [open(key, options), open(key, options)]],
   [
     'the lease where there are no Web Locks',
-    (key) => withoutWebLocks(() => [open(key), open(key)]),
+    (key, options) => withoutWebLocks(() => [open(key, options), open(key, options)]),
   ],
 ])('lock, on %s', (_name, openPair) => {
   it('runs one critical section at a time, and the next holder reads what the previous one wrote', async () => {
@@ -260,8 +290,8 @@ describe.each<[string, OpenPair]>([
   it('rejects with the signal reason when the signal aborts before the lock is granted, and never runs it', async () => {
     const [tabA, tabB] = openPair(newKey())
     const holdA = deferred()
-    const a = tabA.lock(() => holdA.promise, { signal: noSignal() })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    const a = takeLock(tabA, () => holdA.promise)
+    await a.granted
     const controller = new AbortController()
     const critical = vi.fn(async () => {})
     const b = tabB.lock(critical, { signal: controller.signal })
@@ -270,7 +300,7 @@ describe.each<[string, OpenPair]>([
 
     await expect(b).rejects.toBe(reason)
     holdA.resolve()
-    await a
+    await a.settled
     expect(critical).not.toHaveBeenCalled()
     expect(await tabB.lock(async () => 'free', { signal: noSignal() })).toBe('free')
   })
@@ -284,53 +314,104 @@ describe.each<[string, OpenPair]>([
     )
   })
 
-  it('lets go when the signal aborts while the critical section never settles', async () => {
+  it('keeps the lock past the deadline until the critical section settles, so its late result is read next', async () => {
     const [tabA, tabB] = openPair(newKey())
+    await tabA.set(tokens('start'))
     const controller = new AbortController()
-    const stuck = tabA.lock(() => new Promise<never>(() => {}), { signal: controller.signal })
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    const reason = new Error('deadline')
-    controller.abort(reason)
+    const lateResult = deferred()
+    const a = takeLock(
+      tabA,
+      async () => {
+        await lateResult.promise
+        await tabA.set(tokens('late'))
+      },
+      controller.signal,
+    )
+    await a.granted
+    controller.abort(new Error('deadline'))
+    const b = tabB.lock(() => tabB.get(), { signal: noSignal() })
+    await new Promise((resolve) => setTimeout(resolve, 150))
 
-    await expect(stuck).rejects.toBe(reason)
-    expect(await tabB.lock(async () => 'granted', { signal: noSignal() })).toBe('granted')
+    lateResult.resolve()
+    await a.settled
+    expect(await b).toEqual(tokens('late'))
   })
 
-  it('refuses a write from a hold that let go once a newer holder took the lock, and keeps the newer tokens', async () => {
-    const [tabA, tabB] = openPair(newKey())
+  it('lets go `leaseMs` after the deadline when the critical section never settles', async () => {
+    const [tabA, tabB] = openPair(newKey(), { leaseMs: 300 })
+    const controller = new AbortController()
+    const stuck = takeLock(tabA, () => new Promise<never>(() => {}), controller.signal)
+    await stuck.granted
+    const abortedAt = Date.now()
+    controller.abort(new Error('deadline'))
+
+    await expect(stuck.settled).rejects.toMatchObject({
+      name: 'BrowserTokenStoreError',
+      reason: 'lock-lost',
+    })
+    const grantedAt = await tabB.lock(async () => Date.now(), { signal: noSignal() })
+    expect(grantedAt - abortedAt).toBeGreaterThanOrEqual(300)
+  })
+
+  it('refuses a write from a hold that let go once a newer holder wrote, and keeps the newer tokens', async () => {
+    const [tabA, tabB] = openPair(newKey(), { leaseMs: 100 })
     await tabA.set(tokens('start'))
     const controller = new AbortController()
     const lateWrite = deferred()
     let writeFromA: Promise<void> | undefined
-    const a = tabA.lock(
+    const a = takeLock(
+      tabA,
       async () => {
         await lateWrite.promise
         writeFromA = tabA.set(tokens('stale'))
         await writeFromA
       },
-      { signal: controller.signal },
+      controller.signal,
     )
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await a.granted
     controller.abort(new Error('deadline'))
-    await expect(a).rejects.toThrow('deadline')
+    await expect(a.settled).rejects.toMatchObject({ reason: 'lock-lost' })
     await tabB.lock(() => tabB.set(tokens('newer')), { signal: noSignal() })
 
     lateWrite.resolve()
     await vi.waitFor(() => expect(writeFromA).toBeDefined())
     await expect(writeFromA).rejects.toMatchObject({
       name: 'BrowserTokenStoreError',
-      reason: 'lock-lost',
+      reason: 'conflict',
     })
     expect(await tabB.get()).toEqual(tokens('newer'))
   })
 
+  it('refuses a refresh result written under the lock after another tab signed out, and keeps the sign-out', async () => {
+    const [tabA, tabB] = openPair(newKey())
+    await tabA.set(tokens('start'))
+    const tokenEndpoint = deferred()
+    const readUnderLock = deferred()
+    const refresh = tabA.lock(
+      async () => {
+        await tabA.get()
+        readUnderLock.resolve()
+        await tokenEndpoint.promise
+        await tabA.set(tokens('refreshed'))
+      },
+      { signal: noSignal() },
+    )
+    await readUnderLock.promise
+    // A sign-out takes no lock.
+    await tabB.clear()
+
+    tokenEndpoint.resolve()
+    await expect(refresh).rejects.toMatchObject({ reason: 'conflict' })
+    expect(await tabB.get()).toBeUndefined()
+  })
+
   it('lets go when the page is hidden (entering the back/forward cache)', async () => {
     const [tabA, tabB] = openPair(newKey())
-    const held = tabA.lock(() => new Promise<never>(() => {}), { signal: noSignal() })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    const held = takeLock(tabA, () => new Promise<never>(() => {}))
+    await held.granted
     dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))
 
-    await expect(held).rejects.toMatchObject({ reason: 'lock-lost' })
+    await expect(held.settled).rejects.toMatchObject({ reason: 'lock-lost' })
     expect(await tabB.lock(async () => 'granted', { signal: noSignal() })).toBe('granted')
   })
 })
@@ -355,21 +436,18 @@ describe('lock, on the lease', () => {
     const key = newKey()
     const [tabA, tabB] = withoutWebLocks(() => [open(key, { leaseMs: 150 }), open(key)])
     const events: string[] = []
-    const a = tabA.lock(
-      async () => {
-        await new Promise((resolve) => setTimeout(resolve, 500))
-        events.push('a end')
-      },
-      { signal: noSignal() },
-    )
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    const a = takeLock(tabA, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      events.push('a end')
+    })
+    await a.granted
     await tabB.lock(
       async () => {
         events.push('b start')
       },
       { signal: noSignal() },
     )
-    await a
+    await a.settled
     expect(events).toEqual(['a end', 'b start'])
   })
 })
@@ -413,6 +491,23 @@ describe('subscribe', () => {
     await tabA.set(tokens('three'))
     await vi.waitFor(() => expect(heardB.at(-1)).toEqual(tokens('three')))
     expect(heardB).not.toContainEqual(tokens('two'))
+  })
+
+  it('does not tell of a change older than a write the store made meanwhile, as a sign-out just before a sign-in', async () => {
+    const key = newKey()
+    const store = open(key)
+    const heard = listen(store)
+    // Another tab signed out, and its notice is being read when this tab signs in.
+    await putRaw('sessions', key, { revision: 1, tokens: null })
+    await store.get()
+    await putRaw('sessions', key, { revision: 2, tokens: null })
+    dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))
+    for (let turn = 0; turn < 5; turn++) await null
+    await store.set(tokens('signed-in'))
+
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(heard).toEqual([])
+    expect(await store.get()).toEqual(tokens('signed-in'))
   })
 
   it('ignores a message of another shape on its channel, warns once, and goes on', async () => {

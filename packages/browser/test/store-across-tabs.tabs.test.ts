@@ -1,16 +1,9 @@
 import type { Page } from 'playwright'
 import { describe, expect, it } from 'vitest'
-import { useTabs } from './support/tabs.js'
+import { useTabs, withoutBroadcastChannel, withoutWebLocks } from './support/tabs.js'
 
 // The store alone in five real tabs, below any refresher: what its lock and its notices guarantee.
 const startTabs = useTabs()
-
-const withoutWebLocks = () => {
-  Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true })
-}
-const withoutBroadcastChannel = () => {
-  Reflect.deleteProperty(window, 'BroadcastChannel')
-}
 
 function rotateInEveryTab(pages: Page[], times: number): Promise<string[]> {
   return Promise.all(

@@ -9,6 +9,8 @@ import { startSession } from '../readme-example.js'
 
 /** What a test drives in each tab, through `page.evaluate`. */
 export interface TabApp {
+  /** Resolves once the tab read the stored session, as an app does with its first call at startup. */
+  started(): Promise<void>
   /** Sends `count` API requests at once; resolves each one's status, or the name of the error it rejected with. */
   burst(count: number): Promise<Array<number | string>>
   signIn(tokens: TokenSet): Promise<void>
@@ -54,6 +56,12 @@ const { refresher, apiFetch } = startSession({
   onSignedOut: () => signedOutAt.push(Date.now()),
 })
 
+// The refresher reads the stored session, and starts hearing other tabs, at its first call.
+const started = refresher.getAccessToken().then(
+  () => {},
+  () => {},
+)
+
 const adapter = new URLSearchParams(location.search).get('adapter') ?? 'fetch'
 const callApi = clientFor(adapter)
 let serial = 0
@@ -81,6 +89,7 @@ function clientFor(name: string): (url: string) => Promise<number> {
 }
 
 window.tabApp = {
+  started: () => started,
   burst: (count) =>
     Promise.all(
       Array.from({ length: count }, () =>

@@ -4,7 +4,7 @@ import { type OAuthSimulatorServer, serveOAuthSimulator } from '@tokenflight/tes
 import { build } from 'esbuild'
 import { HttpResponse, http } from 'msw'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright'
-import { afterAll, afterEach, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { chromiumArgs } from '../../../../vitest.workspace.js'
 // The tab app's `window.tabApp` type, for the tests' `page.evaluate` calls.
 import type {} from '../pages/tab-app.js'
@@ -45,7 +45,12 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
 
   beforeAll(async () => {
     const [launched, bundle] = await Promise.all([
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs }),
+      chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        // Playwright turns the back/forward cache off by default; a test here needs it.
+        args: chromiumArgs,
+        ignoreDefaultArgs: ['--disable-back-forward-cache'],
+      }),
       build({
         entryPoints: [new URL('../pages/tab-app.ts', import.meta.url).pathname],
         bundle: true,
@@ -77,6 +82,7 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
       ...simulator,
       handlers: (origin) => [
         http.get(`${origin}/`, () => HttpResponse.html(appHtml)),
+        http.get(`${origin}/elsewhere`, () => HttpResponse.html('<!doctype html><p>Another page')),
         http.get(`${origin}/app.js`, () =>
           HttpResponse.text(appCode, { headers: { 'Content-Type': 'text/javascript' } }),
         ),
@@ -92,6 +98,7 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
       page.on('pageerror', (error) => consoleLines.push(`uncaught ${error.name}: ${error.message}`))
       await page.goto(`${server.origin}/?adapter=${tabAdapter}`)
       await page.waitForFunction(() => window.tabApp !== undefined)
+      await page.evaluate(() => window.tabApp.started())
       return page
     }
     const pages = await Promise.all(Array.from({ length: count }, () => open()))
@@ -102,4 +109,35 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
 /** Signs in in one tab, as the app would after its sign-in page, with tokens fresh from the provider. */
 export async function signIn(page: Page, tokens: TokenSet): Promise<void> {
   await page.evaluate((signedIn) => window.tabApp.signIn(signedIn), tokens)
+}
+
+/** Sends `requestsPerTab` API requests at once in every tab; resolves every status, or the error a request met. */
+export function burstInEveryTab(
+  pages: Page[],
+  requestsPerTab: number,
+): Promise<Array<number | string>> {
+  return Promise.all(
+    pages.map((page) => page.evaluate((count) => window.tabApp.burst(count), requestsPerTab)),
+  ).then((statuses) => statuses.flat())
+}
+
+/** The access token each tab's refresher holds. */
+export function accessTokens(pages: Page[]): Promise<Array<string | undefined>> {
+  return Promise.all(pages.map((page) => page.evaluate(() => window.tabApp.accessToken())))
+}
+
+/** An init script: the browser has no `navigator.locks`, as in an insecure context or Safari before 15.4. */
+export function withoutWebLocks(): void {
+  Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true })
+}
+
+/** An init script: the browser has no `BroadcastChannel`, as Safari before 15.4. */
+export function withoutBroadcastChannel(): void {
+  Reflect.deleteProperty(window, 'BroadcastChannel')
+}
+
+/** Checks that no token the provider issued appears in what the tabs printed. */
+export function expectNoTokenIn(lines: string[], issued: string[]): void {
+  const text = lines.join('\n')
+  for (const token of issued) expect(text).not.toContain(token)
 }
