@@ -41,12 +41,58 @@ describe('the README', () => {
   })
 })
 
-describe.each<[Adapter, number]>([
-  ['fetch', 10],
-  ['ky', 5],
-  ['axios', 5],
-])('five tabs through %s', (adapter, expiries) => {
-  describe(`when the access token expires ${expiries} times under bursts in every tab`, () => {
+describe("the root README's section 'One session, many tabs'", () => {
+  it('shows the snippet file as it is', async () => {
+    const [readme, snippet] = await Promise.all([
+      readFile(new URL('../../../README.md', import.meta.url), 'utf8'),
+      readFile(new URL('./root-readme/refresher.ts', import.meta.url), 'utf8'),
+    ])
+    const section = readme.slice(readme.indexOf('## One session, many tabs'))
+    expect(section).toContain(`\`\`\`ts\n${snippet}\`\`\``)
+  })
+
+  it('runs in five tabs: a 401 in every tab makes one token request, and a revoked session shows the sign-in once in each', async () => {
+    const { server, pages, context } = await startTabs({ tabs: 5, page: 'root-readme-app' })
+    const { simulator } = server
+    // The snippet's token endpoint, answered by the simulated provider; the page may read the answer (CORS).
+    await context.route('https://auth.example.com/oauth/token', async (route) => {
+      const response = await route.fetch({ url: simulator.tokenUrl })
+      await route.fulfill({
+        response,
+        headers: { ...response.headers(), 'access-control-allow-origin': '*' },
+      })
+    })
+    const first = pages[0] as Page
+    await first.evaluate((tokens) => window.rootReadme.signIn(tokens), simulator.signIn())
+    const retried = await Promise.all(
+      pages.map((page) => page.evaluate(() => window.rootReadme.afterUnauthorized())),
+    )
+
+    expect(simulator.stats.refreshCalls).toBe(1)
+    expect(simulator.stats.reusedRefreshTokens).toBe(0)
+    expect(new Set(retried).size).toBe(1)
+
+    // The provider revokes the session: the first tab to refresh ends it, and every tab shows the sign-in once.
+    simulator.revokeSession()
+    const failure = await first.evaluate(() =>
+      window.rootReadme.afterUnauthorized().then(String, (error: Error) => error.name),
+    )
+    for (const page of pages) {
+      await page.waitForFunction(() => window.rootReadme.signInShownAt.length > 0)
+    }
+    const shown = await Promise.all(
+      pages.map((page) => page.evaluate(() => window.rootReadme.signInShownAt.length)),
+    )
+
+    expect(failure).toBe('SessionExpiredError')
+    expect(shown).toEqual([1, 1, 1, 1, 1])
+  })
+})
+
+const expiries = 10
+
+describe.each<Adapter>(['fetch', 'ky', 'axios'])('five tabs through %s', (adapter) => {
+  describe('when the access token expires ten times under bursts in every tab', () => {
     it('refreshes once per expiry, with no invalid_grant, no failed request, and every tab on the newest token', async () => {
       const { server, pages, console } = await signedInTabs(5, { adapter })
       const { simulator } = server

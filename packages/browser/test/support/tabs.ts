@@ -6,7 +6,8 @@ import { HttpResponse, http } from 'msw'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { chromiumArgs } from '../../../../vitest.workspace.js'
-// The tab app's `window.tabApp` type, for the tests' `page.evaluate` calls.
+// The pages' `window.tabApp` and `window.rootReadme` types, for the tests' `page.evaluate` calls.
+import type {} from '../pages/root-readme-app.js'
 import type {} from '../pages/tab-app.js'
 
 export type Adapter = 'fetch' | 'ky' | 'axios'
@@ -25,14 +26,19 @@ export interface Tabs {
 
 export interface TabsOptions {
   tabs: number
+  /** The app each tab runs: `pages/tab-app.ts` (default), or the root README's snippet in `pages/root-readme-app.ts`. */
+  page?: 'tab-app' | 'root-readme-app'
   adapter?: Adapter
   simulator?: Omit<ServeOAuthSimulatorOptions, 'handlers'>
   /** Runs in each tab before the app, as `page.addInitScript` does. */
   initScript?: (() => void) | undefined
 }
 
-const appHtml =
-  '<!doctype html><meta charset="utf-8"><title>tab</title><script type="module" src="/app.js"></script>'
+const pageNames = ['tab-app', 'root-readme-app'] as const
+
+function pageHtml(name: string): string {
+  return `<!doctype html><meta charset="utf-8"><title>tab</title><script type="module" src="/${name}.js"></script>`
+}
 
 /**
  * Launches Chromium once for the test file, bundles the tab app once, and gives each test fresh tabs in a fresh
@@ -40,7 +46,7 @@ const appHtml =
  */
 export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
   let browser: Browser
-  let appCode: string
+  const pageCode = new Map<string, string>()
   const opened: Array<{ context: BrowserContext; server: OAuthSimulatorServer }> = []
 
   beforeAll(async () => {
@@ -52,7 +58,10 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
         ignoreDefaultArgs: ['--disable-back-forward-cache'],
       }),
       build({
-        entryPoints: [new URL('../pages/tab-app.ts', import.meta.url).pathname],
+        entryPoints: pageNames.map(
+          (name) => new URL(`../pages/${name}.ts`, import.meta.url).pathname,
+        ),
+        outdir: 'pages',
         bundle: true,
         format: 'esm',
         platform: 'browser',
@@ -62,7 +71,9 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
       }),
     ])
     browser = launched
-    appCode = bundle.outputFiles[0]?.text ?? ''
+    for (const file of bundle.outputFiles) {
+      pageCode.set(file.path.slice(file.path.lastIndexOf('/') + 1, -'.js'.length), file.text)
+    }
   })
   afterEach(async () => {
     for (const { context, server } of opened.splice(0)) {
@@ -74,18 +85,30 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
     await browser?.close()
   })
 
-  return async ({ tabs: count, adapter = 'fetch', simulator = {}, initScript }) => {
+  return async ({
+    tabs: count,
+    page: pageName = 'tab-app',
+    adapter = 'fetch',
+    simulator = {},
+    initScript,
+  }) => {
     const server = await serveOAuthSimulator({
       reuseDetection: true,
       // Expiries come from `expireAccessTokens()`, so a token never runs out by the clock during a test.
       accessTokenLifetimeMs: 3_600_000,
       ...simulator,
       handlers: (origin) => [
-        http.get(`${origin}/`, () => HttpResponse.html(appHtml)),
-        http.get(`${origin}/elsewhere`, () => HttpResponse.html('<!doctype html><p>Another page')),
-        http.get(`${origin}/app.js`, () =>
-          HttpResponse.text(appCode, { headers: { 'Content-Type': 'text/javascript' } }),
+        ...pageNames.map((name) =>
+          http.get(`${origin}/${name}`, () => HttpResponse.html(pageHtml(name))),
         ),
+        ...pageNames.map((name) =>
+          http.get(`${origin}/${name}.js`, () =>
+            HttpResponse.text(pageCode.get(name), {
+              headers: { 'Content-Type': 'text/javascript' },
+            }),
+          ),
+        ),
+        http.get(`${origin}/elsewhere`, () => HttpResponse.html('<!doctype html><p>Another page')),
       ],
     })
     const context = await browser.newContext()
@@ -96,9 +119,13 @@ export function useTabs(): (options: TabsOptions) => Promise<Tabs> {
       const page = await context.newPage()
       page.on('console', (message) => consoleLines.push(message.text()))
       page.on('pageerror', (error) => consoleLines.push(`uncaught ${error.name}: ${error.message}`))
-      await page.goto(`${server.origin}/?adapter=${tabAdapter}`)
-      await page.waitForFunction(() => window.tabApp !== undefined)
-      await page.evaluate(() => window.tabApp.started())
+      await page.goto(`${server.origin}/${pageName}?adapter=${tabAdapter}`)
+      if (pageName === 'tab-app') {
+        await page.waitForFunction(() => window.tabApp !== undefined)
+        await page.evaluate(() => window.tabApp.started())
+      } else {
+        await page.waitForFunction(() => window.rootReadme !== undefined)
+      }
       return page
     }
     const pages = await Promise.all(Array.from({ length: count }, () => open()))
