@@ -1,3 +1,5 @@
+import { TokenflightError } from '@tokenflight/core'
+
 /** What went wrong with the stored session. */
 export type BrowserTokenStoreFailureReason =
   /** IndexedDB cannot be opened or used here: missing, blocked by the browser's settings, or at a newer version. */
@@ -15,9 +17,9 @@ export type BrowserTokenStoreFailureReason =
  * The session kept by `browserTokenStore` could not be read or written. The message names the session key and the
  * browser's error name, never a token; the tokens a refresher holds in memory are kept.
  */
-export class BrowserTokenStoreError extends Error {
+export class BrowserTokenStoreError extends TokenflightError {
   override name = 'BrowserTokenStoreError' as const
-  readonly code = 'BROWSER_TOKEN_STORE_ERROR' as const
+  override readonly code = 'BROWSER_TOKEN_STORE_ERROR' as const
   readonly key: string
   readonly reason: BrowserTokenStoreFailureReason
 

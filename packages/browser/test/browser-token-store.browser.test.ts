@@ -1,4 +1,4 @@
-import type { TokenSet } from '@tokenflight/core'
+import { TokenflightError, type TokenSet } from '@tokenflight/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type BrowserTokenStore, BrowserTokenStoreError, browserTokenStore } from '../src/index.js'
 
@@ -188,6 +188,7 @@ describe('when the stored value is corrupt', () => {
         .catch((caught: unknown) => caught)
 
       expect(error).toBeInstanceOf(BrowserTokenStoreError)
+      expect(error).toBeInstanceOf(TokenflightError)
       expect(error).toMatchObject({
         name: 'BrowserTokenStoreError',
         code: 'BROWSER_TOKEN_STORE_ERROR',
@@ -195,9 +196,12 @@ describe('when the stored value is corrupt', () => {
         key,
       })
       expect((error as Error).message).toContain(key)
-      expect(
-        JSON.stringify({ ...(error as object), message: (error as Error).message }),
-      ).not.toContain('leaked')
+      expect(JSON.parse(JSON.stringify(error))).toEqual({
+        name: 'BrowserTokenStoreError',
+        code: 'BROWSER_TOKEN_STORE_ERROR',
+        message: (error as Error).message,
+      })
+      expect((error as Error).message).not.toContain('leaked')
       expect((error as Error).cause).toBeUndefined()
     },
   )
