@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config'
 import { browserProjects } from './vitest.workspace.js'
 
-// `pnpm test:browser`: the adapter contract in headless Chromium, with MSW's service worker.
+// `pnpm test:browser`: the adapter contract in headless Chromium, with MSW's service worker, and
+// @tokenflight/browser in one page and in several tabs at once.
 export default defineConfig({
   test: {
     projects: browserProjects,

@@ -11,6 +11,8 @@ const sourceCondition = '@tokenflight/source'
 const nodeConditions = [sourceCondition, 'module', 'node', 'development|production']
 // Files that run in Chromium only, through `browserProjects`.
 const browserTests = '**/*.browser.test.ts'
+// Files that run on Node and drive several Chromium tabs with Playwright, also through `browserProjects`.
+const tabsTests = '**/*.tabs.test.ts'
 
 function nodeProject(name: string, include: string[]): TestProjectConfiguration {
   return defineProject({
@@ -19,7 +21,7 @@ function nodeProject(name: string, include: string[]): TestProjectConfiguration 
     test: {
       name,
       include,
-      exclude: [...configDefaults.exclude, browserTests],
+      exclude: [...configDefaults.exclude, browserTests, tabsTests],
       environment: 'node',
     },
   })
@@ -30,7 +32,7 @@ export const browserPublicDir = 'packages/adapter-contract/browser-public'
 
 // Debian's Chromium, as root in a closed network: without these flags it refuses to start or keeps
 // trying to reach Google's hosts.
-const chromiumArgs = [
+export const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -58,6 +60,15 @@ function browserProject(name: string, include: string[]): TestProjectConfigurati
   })
 }
 
+// Node tests that launch Chromium themselves (Playwright), for what one page cannot show: several tabs at once.
+function tabsProject(name: string, include: string[]): TestProjectConfiguration {
+  return defineProject({
+    ssr: { resolve: { conditions: nodeConditions } },
+    resolve: { conditions: [sourceCondition, 'module', 'development|production'] },
+    test: { name, include, environment: 'node', testTimeout: 30_000, hookTimeout: 30_000 },
+  })
+}
+
 export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('core', ['packages/core/test/**/*.test.ts']),
   nodeProject('testing', ['packages/testing/test/**/*.test.ts']),
@@ -74,4 +85,9 @@ export const browserProjects: TestProjectConfiguration[] = [
   browserProject('fetch-chromium', [`packages/fetch/test/${browserTests}`]),
   browserProject('ky-chromium', [`packages/ky/test/${browserTests}`]),
   browserProject('axios-chromium', [`packages/axios/test/${browserTests}`]),
+  browserProject('browser-chromium', [`packages/browser/test/${browserTests}`]),
+  tabsProject('browser-tabs', [
+    `packages/browser/test/${tabsTests}`,
+    `examples/*/test/${tabsTests}`,
+  ]),
 ]
