@@ -75,6 +75,8 @@ export class RefreshCoordinator implements TokenRefresher {
       : createLocalLock()
     if (this.#persistence.loaded && options.initialTokens !== undefined)
       this.#publish(Object.freeze({ ...options.initialTokens }))
+    // At once, not at first use: a tab that has not asked for a token yet must still hear of a sign-out elsewhere.
+    this.#listenToPeers()
   }
 
   getAccessToken(options?: WaitOptions): Promise<string> {
@@ -114,7 +116,6 @@ export class RefreshCoordinator implements TokenRefresher {
     if (problem !== undefined) throw new TypeError(capitalize(problem))
     const next = Object.freeze({ ...tokens })
     this.#persistence.markLoaded()
-    this.#listenToPeers()
     this.#sessionExpiredError = undefined
     this.#publish(next)
     const failure = await this.#persistence.write(next)
@@ -123,7 +124,6 @@ export class RefreshCoordinator implements TokenRefresher {
 
   async clear(): Promise<void> {
     this.#persistence.markLoaded()
-    this.#listenToPeers()
     this.#publish(undefined)
     const failure = await this.#persistence.write(undefined)
     if (failure !== undefined) throw failure.error
@@ -145,7 +145,6 @@ export class RefreshCoordinator implements TokenRefresher {
     next: (signal: AbortSignal | undefined) => T | Promise<T>,
   ): Promise<T> {
     if (!this.#persistence.loaded) {
-      this.#listenToPeers()
       const loading = this.#persistence.load((stored) => this.#applyLoaded(stored))
       return waitFor(loading, signal).then(() => next(signal))
     }
@@ -378,7 +377,10 @@ export class RefreshCoordinator implements TokenRefresher {
   }
 
   #listenToPeers(): void {
-    this.#persistence.listen((tokens) => this.#adoptPeerTokens(tokens))
+    this.#persistence.listen(
+      (tokens) => this.#adoptPeerTokens(tokens),
+      (stored) => this.#applyLoaded(stored),
+    )
   }
 
   // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.

@@ -135,16 +135,24 @@ export class TokenPersistence {
 
   /**
    * Listens, once and for good, for tokens another refresher wrote to a shared store. What arrives before the first
-   * read is applied waits for it, since that read may have started before the peer wrote.
+   * read is applied waits for it (and starts it), since that read may have started before the peer wrote.
    */
-  listen(listener: (tokens: TokenSet | undefined) => void): void {
+  listen(
+    listener: (tokens: TokenSet | undefined) => void,
+    apply: (stored: TokenSet | undefined) => void,
+  ): void {
     const store = this.#store
     if (this.#listener !== undefined || typeof store?.subscribe !== 'function') return
     this.#listener = listener
     try {
       store.subscribe((tokens) => {
-        if (this.#loaded) listener(tokens)
-        else this.#announcedDuringLoad = { tokens }
+        if (this.#loaded) {
+          listener(tokens)
+          return
+        }
+        this.#announcedDuringLoad = { tokens }
+        // Nobody has asked for a token yet: read the store now, so that the news is not held until someone does.
+        this.load(apply).catch(() => {})
       })
     } catch (error) {
       this.#report('subscribe', error)

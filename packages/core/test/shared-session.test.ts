@@ -42,6 +42,17 @@ describe('behaviour 19: shared session', () => {
     })
   })
 
+  describe('when a peer signs in before this refresher was ever used', () => {
+    it('has the new tokens without being asked for one', async () => {
+      const { first, second } = twoRefreshers()
+
+      await first.setTokens({ accessToken: 'signed-in', refreshToken: 'fresh' })
+      await flushPromises()
+
+      expect(second.getTokens()).toMatchObject({ accessToken: 'signed-in', refreshToken: 'fresh' })
+    })
+  })
+
   describe('when a peer signs out', () => {
     it('ends the session here too, firing onSessionExpired once', async () => {
       const { expired, first, second } = twoRefreshers()

@@ -99,7 +99,10 @@ export interface OAuthSimulator {
   failTokenRequests(failure: TokenFailure, options?: { times?: number }): void
   /** Answers the next `times` authorized API requests (default 1) with `status` instead of an echo. */
   failApiRequests(status: number, options?: { times?: number }): void
-  /** Holds the next `count` token requests (default 1) until the gate is released. */
+  /**
+   * Holds the next `count` token requests (default 1) until the gate is released. A request whose client gives up
+   * while it is held never reaches the provider: it changes nothing, as a request lost in the network would.
+   */
   holdTokenRequests(count?: number): RequestGate
   /** Holds the next `count` API requests (default 1) until the gate is released; they are checked on release. */
   holdApiRequests(count?: number): RequestGate
@@ -178,6 +181,8 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
     counters.refreshCalls++
     if (tokenLatencyMs > 0) await delay(tokenLatencyMs)
     await tokenGates.pass(request.signal)
+    // A request given up while held never reached the provider: it consumes no refresh token.
+    if (request.signal.aborted) return HttpResponse.error()
     const failure = take(tokenFailures)
     if (failure !== undefined) return failTokenRequest(failure, request.signal)
 

@@ -166,6 +166,25 @@ describe('token endpoint', () => {
     })
   })
 
+  describe('when a held token request is given up by its client', () => {
+    it('consumes nothing: the refresh token it carried still works', async () => {
+      const simulator = start()
+      const tokens = simulator.signIn()
+      const gate = simulator.holdTokenRequests()
+      const controller = new AbortController()
+      const givenUp = simulator.refresh({ tokens, signal: controller.signal })
+      await gate.arrived
+      controller.abort(new Error('gave up'))
+      await expect(givenUp).rejects.toThrow('gave up')
+      gate.release()
+
+      await expect(
+        simulator.refresh({ tokens, signal: new AbortController().signal }),
+      ).resolves.toMatchObject({ tokenType: 'Bearer' })
+      expect(simulator.stats.reusedRefreshTokens).toBe(0)
+    })
+  })
+
   describe('when its refresh function meets a failure', () => {
     it("rejects with core's TokenEndpointError, with the code, the status and Retry-After", async () => {
       const simulator = start()
