@@ -4,7 +4,8 @@ import {
   isAbortError,
   readOutcome,
 } from '@tokenflight/adapter-contract'
-import { withTokenRefresh } from '../src/index.js'
+import pRetry from 'p-retry'
+import { withoutTokenRefresh, withTokenRefresh } from '../src/index.js'
 
 function toInit(request: ContractRequest): RequestInit {
   const init: RequestInit = { method: request.method ?? 'GET' }
@@ -19,6 +20,22 @@ function toInit(request: ContractRequest): RequestInit {
   return init
 }
 
+/** The wrapped fetch called through p-retry, which calls it again when the first call meets a 503. */
+function retrying(
+  send: (fetchWithToken: typeof fetch) => Promise<Response>,
+  fetchWithToken: typeof fetch,
+  beforeRetry: () => void,
+): Promise<Response> {
+  return pRetry(
+    async () => {
+      const response = await send(fetchWithToken)
+      if (response.status === 503) throw new Error('Service unavailable')
+      return response
+    },
+    { retries: 1, minTimeout: 0, maxTimeout: 0, onFailedAttempt: beforeRetry },
+  )
+}
+
 /** `withTokenRefresh(fetch)` called with a URL and an init object. */
 export const fetchUrlHarness: AdapterHarness = {
   name: 'fetch, called with (url, init)',
@@ -31,8 +48,19 @@ export const fetchUrlHarness: AdapterHarness = {
     return {
       send: async (request) => {
         const init = toInit(request)
-        if (request.optOut) init.tokenRefresh = false
-        return readOutcome(await fetchWithToken(request.url, init), false)
+        return readOutcome(
+          await fetchWithToken(request.url, request.optOut ? withoutTokenRefresh(init) : init),
+          false,
+        )
+      },
+    }
+  },
+  createRetryingClient(refresher, beforeRetry) {
+    const fetchWithToken = withTokenRefresh(fetch, refresher)
+    return {
+      send: async (request) => {
+        const send = (fetchFunction: typeof fetch) => fetchFunction(request.url, toInit(request))
+        return readOutcome(await retrying(send, fetchWithToken, beforeRetry), false)
       },
     }
   },
@@ -53,9 +81,20 @@ export const fetchRequestHarness: AdapterHarness = {
         // A Request keeps no unknown init members, so the opt-out goes in the init of the call.
         const response = await fetchWithToken(
           input,
-          request.optOut ? { tokenRefresh: false } : undefined,
+          request.optOut ? withoutTokenRefresh() : undefined,
         )
         return readOutcome(response, false)
+      },
+    }
+  },
+  createRetryingClient(refresher, beforeRetry) {
+    const fetchWithToken = withTokenRefresh(fetch, refresher)
+    return {
+      send: async (request) => {
+        // The same Request each time, as a caller retrying `apiFetch(request)` would send it.
+        const input = new Request(request.url, toInit(request))
+        const send = (fetchFunction: typeof fetch) => fetchFunction(input)
+        return readOutcome(await retrying(send, fetchWithToken, beforeRetry), false)
       },
     }
   },
