@@ -27,6 +27,7 @@ import type {
   ContractOutcome,
 } from './adapter-harness.js'
 import type { MockNetwork } from './mock-network.js'
+import { nextTask } from './next-task.js'
 import { contentTypeFor, createBody, expectedEcho } from './request-bodies.js'
 
 const hourMs = 3_600_000
@@ -40,18 +41,6 @@ const elsewhereHandler = http.all(`${elsewhere}/*`, ({ request }) =>
 // RFC 6750 §3.1: the token is valid, but the resource needs a scope it was not granted.
 const insufficientScopeChallenge =
   'Bearer realm="api", error="insufficient_scope", error_description="Needs the \\"admin\\" scope", scope="admin"'
-
-/** Resolves after the task queue has run once: every promise that does not wait on a timer or I/O has settled. */
-function nextTask(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel()
-    channel.port1.onmessage = () => {
-      channel.port1.close()
-      resolve()
-    }
-    channel.port2.postMessage(undefined)
-  })
-}
 
 interface SetupOptions {
   simulator?: OAuthSimulatorOptions
