@@ -17,7 +17,7 @@ import { type AuthorizedHttpCall, withTokenRefresh } from '../src/with-token-ref
 /** The contract's bodies as `node:http` takes them: strings, bytes or a stream, with the type fetch would give. */
 async function toHttpBody(
   body: ContractBody,
-): Promise<{ body: HttpCall['body']; contentType?: string }> {
+): Promise<{ body: NonNullable<HttpCall['body']>; contentType?: string }> {
   switch (body.kind) {
     case 'json':
       return { body: JSON.stringify(body.value) }

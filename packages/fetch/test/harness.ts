@@ -1,9 +1,11 @@
 import {
   type AdapterHarness,
+  type ContractClient,
   type ContractRequest,
   isAbortError,
   readOutcome,
 } from '@tokenflight/adapter-contract'
+import type { TokenRefresher } from '@tokenflight/core'
 import pRetry from 'p-retry'
 import { withoutTokenRefresh, withTokenRefresh } from '../src/index.js'
 
@@ -20,20 +22,30 @@ function toInit(request: ContractRequest): RequestInit {
   return init
 }
 
-/** The wrapped fetch called through p-retry, which calls it again when the first call meets a 503. */
-function retrying(
-  send: (fetchWithToken: typeof fetch) => Promise<Response>,
-  fetchWithToken: typeof fetch,
+/**
+ * A client that calls the wrapped fetch through p-retry, which calls it again when the first call meets a 503;
+ * `call` makes one call of the wrapped fetch for the contract's request.
+ */
+function retryingClient(
+  refresher: TokenRefresher,
   beforeRetry: () => void,
-): Promise<Response> {
-  return pRetry(
-    async () => {
-      const response = await send(fetchWithToken)
-      if (response.status === 503) throw new Error('Service unavailable')
-      return response
+  call: (fetchWithToken: typeof fetch, request: ContractRequest) => () => Promise<Response>,
+): ContractClient {
+  const fetchWithToken = withTokenRefresh(fetch, refresher)
+  return {
+    send: async (request) => {
+      const attempt = call(fetchWithToken, request)
+      const response = await pRetry(
+        async () => {
+          const response = await attempt()
+          if (response.status === 503) throw new Error('Service unavailable')
+          return response
+        },
+        { retries: 1, minTimeout: 0, maxTimeout: 0, onFailedAttempt: beforeRetry },
+      )
+      return readOutcome(response, false)
     },
-    { retries: 1, minTimeout: 0, maxTimeout: 0, onFailedAttempt: beforeRetry },
-  )
+  }
 }
 
 /** `withTokenRefresh(fetch)` called with a URL and an init object. */
@@ -55,15 +67,12 @@ export const fetchUrlHarness: AdapterHarness = {
       },
     }
   },
-  createRetryingClient(refresher, beforeRetry) {
-    const fetchWithToken = withTokenRefresh(fetch, refresher)
-    return {
-      send: async (request) => {
-        const send = (fetchFunction: typeof fetch) => fetchFunction(request.url, toInit(request))
-        return readOutcome(await retrying(send, fetchWithToken, beforeRetry), false)
-      },
-    }
-  },
+  createRetryingClient: (refresher, beforeRetry) =>
+    retryingClient(
+      refresher,
+      beforeRetry,
+      (fetchWithToken, request) => () => fetchWithToken(request.url, toInit(request)),
+    ),
 }
 
 /** `withTokenRefresh(fetch)` called with a `Request` object, whose body it copies in case of a replay. */
@@ -87,15 +96,10 @@ export const fetchRequestHarness: AdapterHarness = {
       },
     }
   },
-  createRetryingClient(refresher, beforeRetry) {
-    const fetchWithToken = withTokenRefresh(fetch, refresher)
-    return {
-      send: async (request) => {
-        // The same Request each time, as a caller retrying `apiFetch(request)` would send it.
-        const input = new Request(request.url, toInit(request))
-        const send = (fetchFunction: typeof fetch) => fetchFunction(input)
-        return readOutcome(await retrying(send, fetchWithToken, beforeRetry), false)
-      },
-    }
-  },
+  createRetryingClient: (refresher, beforeRetry) =>
+    retryingClient(refresher, beforeRetry, (fetchWithToken, request) => {
+      // The same Request each time, as a caller retrying `apiFetch(request)` would send it.
+      const input = new Request(request.url, toInit(request))
+      return () => fetchWithToken(input)
+    }),
 }
