@@ -129,6 +129,19 @@ describe('withTokenRefresh', () => {
     })
   })
 
+  describe('when the Request it is given cannot be sent, its body already read', () => {
+    it('rejects with the TypeError of the copy, as fetch rejects rather than throws', async () => {
+      const { fetch, calls } = recordingFetch(200)
+      const request = new Request(apiUrl, { method: 'POST', body: 'once' })
+      await request.text()
+
+      const call = withTokenRefresh(fetch, refresherWith('a'))(request)
+
+      await expect(call).rejects.toBeInstanceOf(TypeError)
+      expect(calls).toHaveLength(0)
+    })
+  })
+
   describe('when it is given something other than a function to wrap', () => {
     it('throws a TypeError naming `fetch`', () => {
       expect(() => withTokenRefresh('fetch' as never, refresherWith('a'))).toThrow(/`fetch`/)

@@ -69,38 +69,51 @@ export function tokenRefreshHooks(
 
   // ky 2: a 401 is answered inside ky's `fetch` option, under ky's timeout and with the options ky passes
   // to fetch. An `afterResponse` hook would make ky clone every response, 401 or not, only to show it one.
+  function sendAnswering(
+    send: KyFetch,
+    context: object,
+    copyBody: boolean,
+    request: Request,
+    fetchOptions: RequestInit | undefined,
+    sent: RequestCredentials,
+  ): Promise<Response> {
+    // Sending reads the body once. It is copied unless it is a one-shot stream and ky, which copies
+    // requests for its retries, has none to make (`retry: 0`): then copying would buffer the stream.
+    const copy = request.body !== null && copyBody ? request.clone() : undefined
+    return policy.send(
+      (credentials) => {
+        if (credentials === sent) return send(request, fetchOptions)
+        sentCredentials.set(context, credentials)
+        const replay = copy ?? request
+        setCredentials(replay.headers, credentials)
+        return send(replay, fetchOptions)
+      },
+      {
+        credentials: sent,
+        signal: request.signal,
+        // A stream that was not copied is used up: its 401 goes to the caller, whose next request gets the
+        // fresh token, rather than a replay with an empty body.
+        replayable: request.body === null || copy !== undefined,
+      },
+    )
+  }
+
   function answeringUnauthorized(send: KyFetch, context: object, copyBody: boolean): KyFetch {
     let attempts = 0
-    return async (request, fetchOptions) => {
-      let sent = sentCredentials.get(context)
+    // Not an async function, so that the common request costs no extra promise; ky awaits what it returns.
+    return (request, fetchOptions) => {
+      const sent = sentCredentials.get(context)
       if (sent === undefined) return send(request, fetchOptions)
+      if (attempts++ === 0) {
+        return sendAnswering(send, context, copyBody, request, fetchOptions, sent)
+      }
       // ky sends its retries (after a 503, say) from a copy it made before the first attempt: each one gets
       // the current token, as a new request would, rather than the one the first attempt carried.
-      if (attempts++ > 0) {
-        sent = await policy.authorize({ signal: request.signal, previous: sent })
-        setCredentials(request.headers, sent)
-        sentCredentials.set(context, sent)
-      }
-      const first = sent
-      // Sending reads the body once. It is copied unless it is a one-shot stream and ky, which copies
-      // requests for its retries, has none to make (`retry: 0`): then copying would buffer the stream.
-      const copy = request.body !== null && copyBody ? request.clone() : undefined
-      return policy.send(
-        (credentials) => {
-          if (credentials === first) return send(request, fetchOptions)
-          sentCredentials.set(context, credentials)
-          const replay = copy ?? request
-          setCredentials(replay.headers, credentials)
-          return send(replay, fetchOptions)
-        },
-        {
-          credentials: first,
-          signal: request.signal,
-          // A stream that was not copied is used up: its 401 goes to the caller, whose next request gets the
-          // fresh token, rather than a replay with an empty body.
-          replayable: request.body === null || copy !== undefined,
-        },
-      )
+      return policy.authorize({ signal: request.signal, previous: sent }).then((renewed) => {
+        setCredentials(request.headers, renewed)
+        sentCredentials.set(context, renewed)
+        return sendAnswering(send, context, copyBody, request, fetchOptions, renewed)
+      })
     }
   }
 
@@ -210,7 +223,7 @@ function readingCopies(
 }
 
 function setCredentials(headers: Headers, credentials: RequestCredentials): void {
-  for (const [name, value] of Object.entries(credentials.headers)) headers.set(name, value)
+  for (const name in credentials.headers) headers.set(name, credentials.headers[name] as string)
 }
 
 function hasNoRetries(retry: unknown): boolean {

@@ -137,7 +137,28 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
     ((response: TResponse) =>
       response.status === 401 && !saysInsufficientScope(access.wwwAuthenticate(response)))
 
+  // Every request sent while one token is fresh gets the same credentials, made once for that token set: the hot
+  // path then builds no header string and allocates nothing here. Credentials are immutable.
+  let cached: { tokens: unknown; credentials: RequestCredentials } | undefined
+
   function credentialsFor(accessToken: string, isReplay: boolean): RequestCredentials {
+    if (isReplay) return createCredentials(accessToken, true)
+    const tokens = refresher.getTokens()
+    const last = cached
+    if (
+      last !== undefined &&
+      last.tokens === tokens &&
+      last.credentials.accessToken === accessToken
+    ) {
+      return last.credentials
+    }
+    const credentials = createCredentials(accessToken, false)
+    // Credentials for a token the refresher no longer holds (a stale 401's) are not kept.
+    cached = tokens?.accessToken === accessToken ? { tokens, credentials } : undefined
+    return credentials
+  }
+
+  function createCredentials(accessToken: string, isReplay: boolean): RequestCredentials {
     return new RequestCredentials(authorizationFor(refresher, accessToken), accessToken, isReplay)
   }
 
