@@ -78,6 +78,7 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('adapter-contract', ['packages/adapter-contract/test/**/*.test.ts']),
   nodeProject('oauth2', ['packages/oauth2/test/**/*.test.ts']),
   nodeProject('examples', ['examples/*/test/**/*.test.ts']),
+  nodeProject('soak', ['packages/soak/test/**/*.test.ts']),
   typeProject('types', ['packages/*/test/**/*.test-d.ts']),
 ]
 

@@ -5,6 +5,8 @@ import {
   RefreshFailedError,
   RefreshTimeoutError,
   SessionExpiredError,
+  TokenEndpointError,
+  type TokenRefreshEvent,
 } from '@tokenflight/core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -58,18 +60,29 @@ async function failedRefresh(): Promise<{
   error: unknown
   cause: unknown
   refresher: ReturnType<typeof createTokenRefresher>
+  /** Moves the refresher's clock past the back-off that follows a transient failure. */
+  passBackoff: () => void
+  events: TokenRefreshEvent[]
+  startedAt: number
 }> {
+  const startedAt = Date.now()
+  let now = startedAt
+  const events: TokenRefreshEvent[] = []
   const refresher = createTokenRefresher({
+    now: () => now,
     initialTokens: tokens,
     refresh: refreshTokenGrant({
       tokenEndpoint,
       clientId: 'client',
       clientSecret: 'client-secret-value',
     }),
-    onEvent: () => {},
+    onEvent: (event) => events.push(event),
   })
   const error = await refresher.refresh().catch((caught: unknown) => caught)
-  return { error, cause: (error as Error).cause, refresher }
+  const passBackoff = () => {
+    now += 60_000
+  }
+  return { error, cause: (error as Error).cause, refresher, passBackoff, events, startedAt }
 }
 
 function expectNoSecretIn(error: unknown): void {
@@ -154,10 +167,10 @@ describe('when the answer is not a usable token response', () => {
 
 describe('when the server fails for a while', () => {
   it.each([500, 502, 503])(
-    'treats HTTP %i as transient and tries again at the next call',
+    'treats HTTP %i as transient and tries again at the first call after the back-off',
     async (status) => {
       handle = answer(status, 'text/plain', 'down for maintenance')
-      const { error, cause, refresher } = await failedRefresh()
+      const { error, cause, refresher, passBackoff } = await failedRefresh()
       expect(error).toBeInstanceOf(RefreshFailedError)
       expect(cause).toMatchObject({ name: 'AuthorizationServerError', status })
       expect((cause as Error).message).toBe(
@@ -166,6 +179,8 @@ describe('when the server fails for a while', () => {
       expect(refresher.getTokens()).toEqual(tokens)
       handle = goodAnswer
       await expect(refresher.getAccessToken()).resolves.toBe('current-access-token')
+      await expect(refresher.refresh()).rejects.toBe(error)
+      passBackoff()
       await expect(refresher.refresh()).resolves.toMatchObject({
         accessToken: 'fresh-access-token',
       })
@@ -174,7 +189,12 @@ describe('when the server fails for a while', () => {
 
   it('treats 429 as transient, with or without an OAuth error body', async () => {
     handle = answer(429, 'text/plain', 'slow down', { 'retry-after': '5' })
-    expect((await failedRefresh()).cause).toMatchObject({ status: 429, error: undefined })
+    const limited = await failedRefresh()
+    expect(limited.cause).toBeInstanceOf(TokenEndpointError)
+    expect(limited.cause).toMatchObject({ status: 429, error: undefined, retryAfterMs: 5_000 })
+    // The refresher's back-off honours it.
+    const failed = limited.events.find((event) => event.type === 'refresh-failed')
+    expect(failed).toMatchObject({ retryAt: limited.startedAt + 5_000 })
     handle = answer(429, 'application/json', JSON.stringify({ error: 'slow_down' }))
     const { error, cause } = await failedRefresh()
     expect(error).toBeInstanceOf(RefreshFailedError)
