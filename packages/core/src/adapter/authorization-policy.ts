@@ -138,7 +138,7 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
       response.status === 401 && !saysInsufficientScope(access.wwwAuthenticate(response)))
 
   // Every request sent while one token is fresh gets the same credentials, made once for that token set: the hot
-  // path then builds no header string and allocates nothing here. Credentials are immutable.
+  // path then builds no header string and allocates nothing here. Adapters only read credentials.
   let cached: { tokens: unknown; credentials: RequestCredentials } | undefined
 
   function credentialsFor(accessToken: string, isReplay: boolean): RequestCredentials {
