@@ -27,6 +27,17 @@ function nodeProject(name: string, include: string[]): TestProjectConfiguration 
   })
 }
 
+// Type tests (`expectTypeOf` in `*.test-d.ts`) are checked by the compiler, not run: one project runs `tsc` once
+// over all of them, with the settings `pnpm typecheck` uses, and reports each `it` as a test.
+function typeProject(name: string, include: string[]): TestProjectConfiguration {
+  return defineProject({
+    test: {
+      name,
+      typecheck: { enabled: true, only: true, include, tsconfig: 'tsconfig.check.json' },
+    },
+  })
+}
+
 // Where `pnpm test:browser` puts MSW's service worker script (`msw init`), git-ignored.
 export const browserPublicDir = 'packages/adapter-contract/browser-public'
 
@@ -79,6 +90,7 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('oauth2', ['packages/oauth2/test/**/*.test.ts']),
   nodeProject('examples', ['examples/*/test/**/*.test.ts']),
   nodeProject('soak', ['packages/soak/test/**/*.test.ts']),
+  typeProject('types', ['packages/*/test/**/*.test-d.ts']),
 ]
 
 export const browserProjects: TestProjectConfiguration[] = [

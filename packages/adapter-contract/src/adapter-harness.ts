@@ -36,6 +36,8 @@ export interface ContractOutcome {
   body: unknown
   /** The client reported the status as its own HTTP error (an AxiosError, ky's HTTPError) rather than resolving. */
   httpError: boolean
+  /** The response's `WWW-Authenticate` header, as the caller can read it from the client's result. */
+  wwwAuthenticate: string | null
 }
 
 /** The adapter options the contract sets. */
@@ -67,6 +69,11 @@ export interface AdapterHarness {
   recognizesRefreshSignal: boolean
   /** Attaches the adapter to a fresh client. */
   createClient(refresher: TokenRefresher, options?: ContractAdapterOptions): ContractClient
+  /**
+   * Attaches the adapter to a fresh client that retries a 503 once, the way this client's users add retries
+   * (axios-retry, ky's `retry` option, p-retry around the function), calling `beforeRetry` before it sends again.
+   */
+  createRetryingClient(refresher: TokenRefresher, beforeRetry: () => void): ContractClient
   /** Tells the client's rejection for an aborted request from other failures. */
   isAbortError(error: unknown): boolean
 }
@@ -83,7 +90,12 @@ export async function readOutcome(
   } catch {
     body = undefined
   }
-  return { status: response.status, body, httpError }
+  return {
+    status: response.status,
+    body,
+    httpError,
+    wwwAuthenticate: response.headers.get('www-authenticate'),
+  }
 }
 
 /** Tells a DOM `AbortError`, which fetch and ky reject with when a signal aborts, from other failures. */

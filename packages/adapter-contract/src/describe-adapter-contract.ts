@@ -1,6 +1,7 @@
 import {
   createTokenRefresher,
   parseTokenResponse,
+  parseWwwAuthenticate,
   RefreshFailedError,
   type RefreshFunction,
   RefreshTimeoutError,
@@ -17,7 +18,7 @@ import {
   type TokenFailure,
 } from '@tokenflight/testing'
 import { HttpResponse, http } from 'msw'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type {
   AdapterHarness,
   BodyKind,
@@ -26,6 +27,7 @@ import type {
   ContractOutcome,
 } from './adapter-harness.js'
 import type { MockNetwork } from './mock-network.js'
+import { nextTask } from './next-task.js'
 import { contentTypeFor, createBody, expectedEcho } from './request-bodies.js'
 
 const hourMs = 3_600_000
@@ -36,6 +38,10 @@ const elsewhereHandler = http.all(`${elsewhere}/*`, ({ request }) =>
   HttpResponse.json({ authorization: request.headers.has('authorization') }),
 )
 
+// RFC 6750 §3.1: the token is valid, but the resource needs a scope it was not granted.
+const insufficientScopeChallenge =
+  'Bearer realm="api", error="insufficient_scope", error_description="Needs the \\"admin\\" scope", scope="admin"'
+
 interface SetupOptions {
   simulator?: OAuthSimulatorOptions
   refresher?: Pick<TokenRefresherOptions, 'refreshTimeoutMs'>
@@ -45,6 +51,8 @@ interface SetupOptions {
    * and either also opting out per request or relying on that signal alone.
    */
   refreshThroughClient?: 'opt-out' | 'signal-only'
+  /** The client retries a 503 once, and this runs before it sends the request again. */
+  retryOn503?: (simulator: OAuthSimulator) => void
 }
 
 interface Setup {
@@ -85,7 +93,11 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
       now: simulator.clock.now,
       ...options.refresher,
     })
-    client = harness.createClient(refresher, options.adapter)
+    const { retryOn503 } = options
+    client =
+      retryOn503 === undefined
+        ? harness.createClient(refresher, options.adapter)
+        : harness.createRetryingClient(refresher, () => retryOn503(simulator))
     return { simulator, refresher, client, api: (path) => `${simulator.apiUrl}${path}` }
   }
 
@@ -232,6 +244,25 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
 
           expectUnauthorizedResult(outcome)
           expect(simulator.stats.apiRequests).toHaveLength(2)
+          expect(simulator.stats.refreshCalls).toBe(1)
+        })
+      })
+
+      describe("when the client's retry sends a request again after a 503, and the API rejected its token meanwhile", () => {
+        it('sends it with the current token, answers its 401 with one refresh and one replay, and succeeds', async () => {
+          const { simulator, refresher, client, api } = setup({
+            retryOn503: (simulator) => simulator.expireAccessTokens(),
+          })
+          const oldToken = refresher.getTokens()?.accessToken
+          simulator.failApiRequests(503)
+
+          const outcome = await client.send({ url: api('/me') })
+
+          expect(outcome.status).toBe(200)
+          expect(simulator.stats.apiRequests.map((request) => request.status)).toEqual([
+            503, 401, 200,
+          ])
+          expect(simulator.stats.apiRequests[1]?.accessToken).toBe(oldToken)
           expect(simulator.stats.refreshCalls).toBe(1)
         })
       })
@@ -454,6 +485,34 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
         })
       })
 
+      describe('when the session has expired and more requests are sent', () => {
+        it('rejects each of them with SessionExpiredError at once, before any timer runs', async () => {
+          const { simulator, client, api } = setup()
+          simulator.revokeSession()
+          await rejectionsOf([client.send({ url: api('/me') })])
+          // From here on no timer fires: a client that waited for a retry delay would stay pending.
+          vi.useFakeTimers({
+            toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
+          })
+          try {
+            const settled: unknown[] = []
+            for (let index = 0; index < 3; index++) {
+              client.send({ url: api('/me') }).then(
+                () => settled.push('resolved'),
+                (error: unknown) => settled.push(error),
+              )
+            }
+            await nextTask()
+
+            expect(settled).toHaveLength(3)
+            expect(settled.every((error) => error instanceof SessionExpiredError)).toBe(true)
+            expect(simulator.stats.refreshCalls).toBe(1)
+          } finally {
+            vi.useRealTimers()
+          }
+        })
+      })
+
       describe('when the session was revoked and the API answers 401', () => {
         it('rejects the request with SessionExpiredError and sends no more requests', async () => {
           const { simulator, client, api } = setup()
@@ -491,6 +550,81 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
           expect(simulator.stats.refreshCalls).toBe(1)
           expect(simulator.stats.apiRequests).toHaveLength(2)
         })
+      })
+    })
+
+    describe('behaviour 22: a 401 for a missing scope, and any 403, refresh nothing', () => {
+      describe('when the API answers 401 with error="insufficient_scope"', () => {
+        it("hands the 401 to the caller as the client's own result, with its challenge readable, and neither refreshes nor replays", async () => {
+          const { simulator, client, api } = setup()
+          const received: Array<string | null> = []
+          network.use(
+            http.all(api('/admin'), ({ request }) => {
+              received.push(request.headers.get('authorization'))
+              return new HttpResponse(null, {
+                status: 401,
+                headers: { 'WWW-Authenticate': insufficientScopeChallenge },
+              })
+            }),
+          )
+
+          const outcome = await client.send({ url: api('/admin') })
+
+          expectUnauthorizedResult(outcome)
+          expect(received).toHaveLength(1)
+          expect(received[0]).toMatch(/^Bearer /)
+          expect(simulator.stats.refreshCalls).toBe(0)
+          expect(parseWwwAuthenticate(outcome.wwwAuthenticate)).toEqual([
+            {
+              scheme: 'bearer',
+              params: {
+                realm: 'api',
+                error: 'insufficient_scope',
+                error_description: 'Needs the "admin" scope',
+                scope: 'admin',
+              },
+            },
+          ])
+        })
+      })
+
+      describe('when the API answers 403', () => {
+        it("hands the 403 to the caller as the client's own result, and neither refreshes nor replays", async () => {
+          const { simulator, client, api } = setup()
+          simulator.failApiRequests(403)
+
+          const outcome = await client.send({ url: api('/me') })
+
+          expect(outcome).toMatchObject({ status: 403, httpError: harness.httpErrors === 'reject' })
+          expect(simulator.stats.apiRequests.map((request) => request.status)).toEqual([403])
+          expect(simulator.stats.refreshCalls).toBe(0)
+        })
+      })
+    })
+
+    describe('bad input (core behaviour 9): misuse throws a TypeError naming what is wrong', () => {
+      const refresher = createTokenRefresher({
+        refresh: () => Promise.reject(new Error('Not expected to refresh')),
+      })
+
+      it('names `refresher` when it is not a TokenRefresher', () => {
+        expect(() => harness.createClient({} as never)).toThrow(TypeError)
+        expect(() => harness.createClient({} as never)).toThrow(/`refresher`/)
+      })
+
+      it('names the option that has the wrong type, or is unknown', () => {
+        expect(() =>
+          harness.createClient(refresher, { origins: 'https://api.example.test' as never }),
+        ).toThrow(/`origins`/)
+        expect(() =>
+          harness.createClient(refresher, { origins: ['https://api.example.test/v1'] }),
+        ).toThrow(/`origins`/)
+        expect(() => harness.createClient(refresher, { isUnauthorized: 401 as never })).toThrow(
+          /`isUnauthorized`/,
+        )
+        expect(() => harness.createClient(refresher, { origin: [] } as never)).toThrow(
+          'Unknown option `origin`',
+        )
       })
     })
 

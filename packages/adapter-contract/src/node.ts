@@ -14,6 +14,8 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { MockNetwork } from './mock-network.js'
 
+export { describeWithAnotherCore } from './another-core.js'
+
 /**
  * Starts MSW's Node interceptor for the test file and drops the handlers a test added after it; every request it does
  * not handle fails the test.

@@ -1,9 +1,10 @@
 import { createTokenRefresher } from '@tokenflight/core'
 import {
   authorizationFor,
+  createAuthorizationPolicy,
   createOriginFilter,
+  fetchResponseAccess,
   isReplayableBody,
-  resolveAdapterOptions,
 } from '@tokenflight/core/adapter'
 import { describe, expect, it } from 'vitest'
 
@@ -110,23 +111,40 @@ describe('isReplayableBody', () => {
   })
 })
 
-describe('resolveAdapterOptions', () => {
+describe('createAuthorizationPolicy', () => {
   const refresher = createTokenRefresher({ refresh, initialTokens: { accessToken: 'abc' } })
 
-  it('defaults to every origin and to status 401', () => {
-    const resolved = resolveAdapterOptions(refresher, undefined)
+  describe('with the default isUnauthorized', () => {
+    const policy = createAuthorizationPolicy(refresher, undefined, fetchResponseAccess)
+    const response = (status: number, challenge?: string) =>
+      new Response(null, {
+        status,
+        headers: challenge === undefined ? {} : { 'WWW-Authenticate': challenge },
+      })
 
-    expect(resolved.isAllowedUrl).toBeUndefined()
-    expect([401, 403].map((status) => resolved.isUnauthorized({ status }))).toEqual([true, false])
+    it('takes a 401 for a rejected token, whatever its challenge says but a missing scope', () => {
+      expect(
+        [
+          response(401),
+          response(401, 'Bearer error="invalid_token"'),
+          response(401, 'Basic realm="x", Bearer error="insufficient_scope"'),
+          response(403, 'Bearer error="insufficient_scope"'),
+          response(403),
+          response(200),
+        ].map((each) => policy.isUnauthorized(each)),
+      ).toEqual([true, true, false, false, false, false])
+    })
   })
 
-  it('throws a TypeError naming the argument or option that is wrong', () => {
-    expect(() => resolveAdapterOptions({} as never, undefined)).toThrow(/`refresher`/)
-    expect(() => resolveAdapterOptions(refresher, { isUnauthorized: 401 as never })).toThrow(
-      /`isUnauthorized`/,
-    )
-    expect(() => resolveAdapterOptions(refresher, { origin: [] } as never)).toThrow(
-      'Unknown option `origin`',
-    )
+  describe('when a request carries the credentials it handed out', () => {
+    it('keeps the token out of their JSON and inspect output', async () => {
+      const policy = createAuthorizationPolicy(refresher, undefined, fetchResponseAccess)
+
+      const credentials = await policy.authorize()
+
+      expect(credentials.headers).toEqual({ authorization: 'Bearer abc' })
+      expect(JSON.stringify({ credentials })).not.toContain('abc')
+      expect(String((await import('node:util')).inspect(credentials))).not.toContain('abc')
+    })
   })
 })

@@ -1,9 +1,10 @@
-import type { TokenRefresher, WaitOptions } from '@tokenflight/core'
+import type { TokenRefresher } from '@tokenflight/core'
 import {
-  authorizationFor,
+  createAuthorizationPolicy,
   isRefreshSignal,
   isReplayableBody,
-  resolveAdapterOptions,
+  RequestCredentials,
+  type ResponseAccess,
   type TokenRefreshAdapterOptions,
 } from '@tokenflight/core/adapter'
 import {
@@ -26,8 +27,23 @@ declare module 'axios' {
   }
 }
 
+// The credentials a request was sent with travel on its config, under a string key: axios copies a config's
+// string keys, and only recent versions its symbol keys, into the config that an interceptor re-sends (as
+// axios-retry re-sends `error.config`). The value is core's RequestCredentials, which no JSON or log shows.
+const credentialsKey = 'tokenflightCredentials'
+
+/** A request config as this adapter marks it; the mark is private, so it is not in the public config type. */
+type MarkedConfig = InternalAxiosRequestConfig & { [credentialsKey]?: unknown }
+
 /** Options of {@link attachTokenRefresh}. */
 export interface AttachTokenRefreshOptions extends TokenRefreshAdapterOptions<AxiosResponse> {}
+
+const axiosResponseAccess: ResponseAccess<AxiosResponse> = {
+  wwwAuthenticate: (response) => {
+    const challenge = response.headers['www-authenticate']
+    return typeof challenge === 'string' ? challenge : undefined
+  },
+}
 
 /**
  * Adds interceptors to an axios instance that put a fresh access token on each request and answer a 401 with one
@@ -45,52 +61,62 @@ export function attachTokenRefresh(
   if (typeof instance?.interceptors?.request?.use !== 'function') {
     throw new TypeError('Expected `instance` to be an axios instance')
   }
-  const { isAllowedUrl, isUnauthorized } = resolveAdapterOptions(refresher, options)
+  const policy = createAuthorizationPolicy(refresher, options, axiosResponseAccess)
+  const { isAllowedUrl } = policy
 
   const requestInterceptor = instance.interceptors.request.use(
     async (config) => {
+      const previous = credentialsOf(config)
       if (
         // The refresh function's own token request: waiting for a token would wait for itself.
         isRefreshSignal(config.signal) ||
-        config.headers.has('Authorization') ||
+        hasOwnAuthorization(config, previous) ||
         (isAllowedUrl !== undefined && !isAllowedUrl(requestUrlOf(config)))
       ) {
-        // Marked, so that the response interceptor leaves its 401 alone as well.
-        config.tokenRefresh = false
         return config
       }
-      const token = await refresher.getAccessToken(waitOptionsOf(config))
-      config.headers.set('Authorization', authorizationFor(refresher, token))
+      // A config sent again (a replay, or a retry interceptor re-sending `error.config`) carries the header set
+      // for its earlier attempt; it gets the current token, and keeps its place in the replay policy.
+      const credentials = await policy.authorize({ signal: config.signal, previous })
+      setCredentials(config, credentials)
+      ;(config as MarkedConfig)[credentialsKey] = credentials
       return config
     },
     null,
     { runWhen: (config) => config.tokenRefresh !== false },
   )
 
-  async function replay(
+  async function answerUnauthorized(
     config: InternalAxiosRequestConfig,
     outcome: AxiosResponse | AxiosError,
   ): Promise<AxiosResponse> {
-    const sentToken = config.tokenRefresh === false ? undefined : sentTokenOf(config)
-    if (sentToken === undefined) return settle(outcome)
-    const token = await refresher.refreshAfterUnauthorized(sentToken, waitOptionsOf(config))
-    // A stream was used up by the first attempt. Rather than replay it empty, hand the 401 to the caller:
-    // the token is fresh now, so sending a new stream will succeed.
-    if (!isReplayableBody(config.data)) return settle(outcome)
-    config.headers.set('Authorization', authorizationFor(refresher, token))
-    // `config` has its body serialized already, which axios sends again as it is. The replay is opted out,
-    // so that its own 401 reaches the caller as axios reports it.
-    return instance.request({ ...config, tokenRefresh: false })
+    const sent = config.tokenRefresh === false ? undefined : credentialsOf(config)
+    if (sent === undefined || !isAuthorizedWith(config, sent)) return settle(outcome)
+    const response = isAxiosError(outcome) ? outcome.response : outcome
+    if (response === undefined) return settle(outcome)
+    const replayed = await policy.replayAfterUnauthorized(
+      sent,
+      response,
+      (credentials) => {
+        setCredentials(config, credentials)
+        // `config` has its body serialized already, which axios sends again as it is.
+        const replay: MarkedConfig = { ...config, [credentialsKey]: credentials }
+        return instance.request(replay)
+      },
+      { signal: config.signal, replayable: isReplayableBody(config.data) },
+    )
+    return replayed ?? settle(outcome)
   }
 
   const responseInterceptor = instance.interceptors.response.use(
     // A 401 arrives here when `validateStatus` accepts it.
-    (response) => (isUnauthorized(response) ? replay(response.config, response) : response),
+    (response) =>
+      policy.isUnauthorized(response) ? answerUnauthorized(response.config, response) : response,
     (error: unknown) => {
       if (!isAxiosError(error) || error.config === undefined || error.response === undefined)
         throw error
-      if (!isUnauthorized(error.response)) throw error
-      return replay(error.config, error)
+      if (!policy.isUnauthorized(error.response)) throw error
+      return answerUnauthorized(error.config, error)
     },
   )
 
@@ -98,6 +124,31 @@ export function attachTokenRefresh(
     instance.interceptors.request.eject(requestInterceptor)
     instance.interceptors.response.eject(responseInterceptor)
   }
+}
+
+// Header by header: `AxiosHeaders.set` with an object takes a slower path, which each request would pay.
+function setCredentials(config: InternalAxiosRequestConfig, credentials: RequestCredentials): void {
+  for (const name in credentials.headers) {
+    config.headers.set(name, credentials.headers[name])
+  }
+}
+
+function credentialsOf(config: InternalAxiosRequestConfig): RequestCredentials | undefined {
+  const credentials = (config as MarkedConfig)[credentialsKey]
+  return credentials instanceof RequestCredentials ? credentials : undefined
+}
+
+// The header this adapter set for an earlier attempt of the request is not the caller's own.
+function hasOwnAuthorization(
+  config: InternalAxiosRequestConfig,
+  previous: RequestCredentials | undefined,
+): boolean {
+  if (!config.headers.has('Authorization')) return false
+  return previous === undefined || !isAuthorizedWith(config, previous)
+}
+
+function isAuthorizedWith(config: InternalAxiosRequestConfig, credentials: RequestCredentials) {
+  return config.headers.get('Authorization') === credentials.headers.authorization
 }
 
 // The URL axios will request, as far as its origin goes: axios' own rule (`buildFullPath`) on the
@@ -111,20 +162,7 @@ function requestUrlOf(config: InternalAxiosRequestConfig): string {
   return url === '' ? baseURL : `${baseURL.replace(/\/?\/$/, '')}/${url.replace(/^\/+/, '')}`
 }
 
-// The token the request was sent with, read from the header the request interceptor set.
-function sentTokenOf(config: InternalAxiosRequestConfig): string | undefined {
-  const authorization = config.headers.get('Authorization')
-  if (typeof authorization !== 'string') return undefined
-  const space = authorization.indexOf(' ')
-  return space < 0 ? undefined : authorization.slice(space + 1)
-}
-
 function settle(outcome: AxiosResponse | AxiosError): AxiosResponse {
   if (isAxiosError(outcome)) throw outcome
   return outcome
-}
-
-function waitOptionsOf(config: InternalAxiosRequestConfig): WaitOptions | undefined {
-  // axios accepts any object shaped like a signal; only a real AbortSignal can be waited on.
-  return config.signal instanceof AbortSignal ? { signal: config.signal } : undefined
 }

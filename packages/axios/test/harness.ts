@@ -1,9 +1,17 @@
 import type {
   AdapterHarness,
+  ContractClient,
   ContractOutcome,
   ContractRequest,
 } from '@tokenflight/adapter-contract'
-import axios, { type AxiosRequestConfig, isAxiosError, isCancel } from 'axios'
+import axios, {
+  type AxiosInstance,
+  type AxiosRequestConfig,
+  type AxiosResponse,
+  isAxiosError,
+  isCancel,
+} from 'axios'
+import axiosRetry from 'axios-retry'
 import { attachTokenRefresh } from '../src/index.js'
 
 export interface AxiosHarnessOptions {
@@ -33,6 +41,31 @@ function toConfig(request: ContractRequest, options: AxiosHarnessOptions): Axios
   }
 }
 
+function outcomeOf(response: AxiosResponse, httpError: boolean): ContractOutcome {
+  const challenge = response.headers['www-authenticate']
+  return {
+    status: response.status,
+    body: response.data,
+    httpError,
+    wwwAuthenticate: typeof challenge === 'string' ? challenge : null,
+  }
+}
+
+function clientOf(instance: AxiosInstance, options: AxiosHarnessOptions): ContractClient {
+  return {
+    send: async (request) => {
+      try {
+        return outcomeOf(await instance.request(toConfig(request, options)), false)
+      } catch (error) {
+        if (isAxiosError(error) && error.response !== undefined) {
+          return outcomeOf(error.response, true)
+        }
+        throw error
+      }
+    },
+  }
+}
+
 /** An axios instance with the adapter attached, on axios' `http` or `fetch` adapter. */
 export function axiosHarness(options: AxiosHarnessOptions): AdapterHarness {
   return {
@@ -45,19 +78,19 @@ export function axiosHarness(options: AxiosHarnessOptions): AdapterHarness {
     createClient(refresher, adapterOptions) {
       const instance = axios.create({ adapter: options.adapter })
       attachTokenRefresh(instance, refresher, adapterOptions)
-      return {
-        send: async (request): Promise<ContractOutcome> => {
-          try {
-            const response = await instance.request(toConfig(request, options))
-            return { status: response.status, body: response.data, httpError: false }
-          } catch (error) {
-            if (isAxiosError(error) && error.response !== undefined) {
-              return { status: error.response.status, body: error.response.data, httpError: true }
-            }
-            throw error
-          }
-        },
-      }
+      return clientOf(instance, options)
+    },
+    createRetryingClient(refresher, beforeRetry) {
+      const instance = axios.create({ adapter: options.adapter })
+      attachTokenRefresh(instance, refresher)
+      // axios-retry sends `error.config` again through the same instance and its interceptors.
+      axiosRetry(instance, {
+        retries: 1,
+        retryDelay: () => 0,
+        retryCondition: (error) => error.response?.status === 503,
+        onRetry: beforeRetry,
+      })
+      return clientOf(instance, options)
     },
   }
 }

@@ -1,21 +1,19 @@
-import type { TokenRefresher, WaitOptions } from '@tokenflight/core'
+import type { TokenRefresher } from '@tokenflight/core'
 import {
-  authorizationFor,
-  discardBody,
+  createAuthorizationPolicy,
+  fetchResponseAccess,
   isRefreshSignal,
   isReplayableBody,
-  resolveAdapterOptions,
+  type RequestCredentials,
   type TokenRefreshAdapterOptions,
 } from '@tokenflight/core/adapter'
 
-declare global {
-  interface RequestInit {
-    /**
-     * `false` sends the request as it is, read by `@tokenflight/fetch`: no access token is added and a 401 is not
-     * answered with a refresh. Default `true`.
-     */
-    tokenRefresh?: boolean
-  }
+// Shared by every copy of this package in one program, so that an init marked by one is recognized by another.
+const optOutMarker = Symbol.for('@tokenflight/fetch.optOut')
+
+/** An init marked by {@link withoutTokenRefresh}; the marker is a symbol, which fetch ignores. */
+interface OptedOutInit extends RequestInit {
+  [optOutMarker]?: true
 }
 
 /** Options of {@link withTokenRefresh}; `isUnauthorized` must not read the response body, which the caller gets. */
@@ -35,52 +33,60 @@ export function withTokenRefresh(
   options?: WithTokenRefreshOptions,
 ): typeof globalThis.fetch {
   if (typeof fetch !== 'function') throw new TypeError('Expected `fetch` to be a function')
-  const { isAllowedUrl, isUnauthorized } = resolveAdapterOptions(refresher, options)
+  const policy = createAuthorizationPolicy(refresher, options, fetchResponseAccess)
+  const { isAllowedUrl } = policy
 
-  return async function fetchWithTokenRefresh(
+  // Not an async function: it returns the promise of `fetch` or of the policy as it is, rather than wrapping it
+  // in one more promise that costs each request two more turns of the microtask queue.
+  return function fetchWithTokenRefresh(
     input: RequestInfo | URL,
     init?: RequestInit,
   ): Promise<Response> {
-    const request = input instanceof Request ? input : undefined
-    // As in `new Request(input, init)`, headers in `init` replace those of a Request.
-    const headers = init?.headers ?? request?.headers
-    const signal = init?.signal ?? request?.signal
-    if (
-      init?.tokenRefresh === false ||
-      // The refresh function's own token request: waiting for a token would wait for itself.
-      isRefreshSignal(signal) ||
-      hasAuthorization(headers) ||
-      (isAllowedUrl !== undefined && !isAllowedUrl(request?.url ?? String(input)))
-    ) {
-      return fetch(input, init)
-    }
-    const waitOptions: WaitOptions | undefined = signal ? { signal } : undefined
-    const sentToken = await refresher.getAccessToken(waitOptions)
-    // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay;
-    // other bodies (strings, forms, blobs, buffers) can simply be sent again.
-    const replayInput = request?.body != null && init?.body == null ? request.clone() : input
-    const response = await fetch(input, {
-      ...init,
-      headers: withAuthorization(headers, authorizationFor(refresher, sentToken)),
-    })
-    if (!isUnauthorized(response)) return response
-
-    let token: string
     try {
-      token = await refresher.refreshAfterUnauthorized(sentToken, waitOptions)
+      const request = input instanceof Request ? input : undefined
+      // As in `new Request(input, init)`, headers in `init` replace those of a Request.
+      const headers = init?.headers ?? request?.headers
+      const signal = init?.signal ?? request?.signal
+      if (
+        (init as OptedOutInit | undefined)?.[optOutMarker] === true ||
+        // The refresh function's own token request: waiting for a token would wait for itself.
+        isRefreshSignal(signal) ||
+        hasAuthorization(headers) ||
+        (isAllowedUrl !== undefined && !isAllowedUrl(request?.url ?? String(input)))
+      ) {
+        return fetch(input, init)
+      }
+      // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay;
+      // other bodies (strings, forms, blobs, buffers) can simply be sent again.
+      const replayInput = request?.body != null && init?.body == null ? request.clone() : input
+      return policy.send(
+        (credentials: RequestCredentials) =>
+          fetch(credentials.isReplay ? replayInput : input, {
+            ...init,
+            headers: withCredentials(headers, credentials),
+          }),
+        // The common request, with neither a signal nor a body, needs no options.
+        signal == null && init?.body == null
+          ? undefined
+          : { signal, replayable: isReplayableBody(init?.body) },
+      )
     } catch (error) {
-      discardBody(response)
-      throw error
+      // As fetch does, a call that cannot be made rejects rather than throws.
+      return Promise.reject(error)
     }
-    // A one-shot stream was used up by the first attempt. Rather than replay it empty, hand the 401 to the
-    // caller: the token is fresh now, so sending a new stream will succeed.
-    if (!isReplayableBody(init?.body)) return response
-    discardBody(response)
-    return fetch(replayInput, {
-      ...init,
-      headers: withAuthorization(headers, authorizationFor(refresher, token)),
-    })
   }
+}
+
+/**
+ * Marks a request's init so that the function {@link withTokenRefresh} returns sends it as it is: no access token
+ * is added and a 401 is not answered with a refresh. Returns a new init; fetch itself ignores the mark.
+ *
+ * @example
+ * await apiFetch('https://api.example.com/health', withoutTokenRefresh({ method: 'HEAD' }))
+ */
+export function withoutTokenRefresh(init?: RequestInit): RequestInit {
+  const marked: OptedOutInit = { ...init, [optOutMarker]: true }
+  return marked
 }
 
 type HeaderRecord = Record<string, string>
@@ -99,10 +105,15 @@ function hasAuthorization(headers: HeadersInit | undefined): boolean {
 }
 
 // New headers rather than changed ones: the fetch underneath may still hold those of the first attempt.
-function withAuthorization(headers: HeadersInit | undefined, authorization: string): HeadersInit {
-  if (headers === undefined || isHeaderRecord(headers)) return { ...headers, authorization }
+function withCredentials(
+  headers: HeadersInit | undefined,
+  credentials: RequestCredentials,
+): HeadersInit {
+  // A copy of the credentials' headers alone is the cheapest object to build, and the most common call.
+  if (headers === undefined) return { ...credentials.headers }
+  if (isHeaderRecord(headers)) return { ...headers, ...credentials.headers }
   const copy = copyHeaders(headers)
-  copy.set('authorization', authorization)
+  for (const [name, value] of Object.entries(credentials.headers)) copy.set(name, value)
   return copy
 }
 

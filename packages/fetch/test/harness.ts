@@ -1,10 +1,13 @@
 import {
   type AdapterHarness,
+  type ContractClient,
   type ContractRequest,
   isAbortError,
   readOutcome,
 } from '@tokenflight/adapter-contract'
-import { withTokenRefresh } from '../src/index.js'
+import type { TokenRefresher } from '@tokenflight/core'
+import pRetry from 'p-retry'
+import { withoutTokenRefresh, withTokenRefresh } from '../src/index.js'
 
 function toInit(request: ContractRequest): RequestInit {
   const init: RequestInit = { method: request.method ?? 'GET' }
@@ -19,6 +22,32 @@ function toInit(request: ContractRequest): RequestInit {
   return init
 }
 
+/**
+ * A client that calls the wrapped fetch through p-retry, which calls it again when the first call meets a 503;
+ * `call` makes one call of the wrapped fetch for the contract's request.
+ */
+function retryingClient(
+  refresher: TokenRefresher,
+  beforeRetry: () => void,
+  call: (fetchWithToken: typeof fetch, request: ContractRequest) => () => Promise<Response>,
+): ContractClient {
+  const fetchWithToken = withTokenRefresh(fetch, refresher)
+  return {
+    send: async (request) => {
+      const attempt = call(fetchWithToken, request)
+      const response = await pRetry(
+        async () => {
+          const response = await attempt()
+          if (response.status === 503) throw new Error('Service unavailable')
+          return response
+        },
+        { retries: 1, minTimeout: 0, maxTimeout: 0, onFailedAttempt: beforeRetry },
+      )
+      return readOutcome(response, false)
+    },
+  }
+}
+
 /** `withTokenRefresh(fetch)` called with a URL and an init object. */
 export const fetchUrlHarness: AdapterHarness = {
   name: 'fetch, called with (url, init)',
@@ -31,11 +60,19 @@ export const fetchUrlHarness: AdapterHarness = {
     return {
       send: async (request) => {
         const init = toInit(request)
-        if (request.optOut) init.tokenRefresh = false
-        return readOutcome(await fetchWithToken(request.url, init), false)
+        return readOutcome(
+          await fetchWithToken(request.url, request.optOut ? withoutTokenRefresh(init) : init),
+          false,
+        )
       },
     }
   },
+  createRetryingClient: (refresher, beforeRetry) =>
+    retryingClient(
+      refresher,
+      beforeRetry,
+      (fetchWithToken, request) => () => fetchWithToken(request.url, toInit(request)),
+    ),
 }
 
 /** `withTokenRefresh(fetch)` called with a `Request` object, whose body it copies in case of a replay. */
@@ -53,10 +90,16 @@ export const fetchRequestHarness: AdapterHarness = {
         // A Request keeps no unknown init members, so the opt-out goes in the init of the call.
         const response = await fetchWithToken(
           input,
-          request.optOut ? { tokenRefresh: false } : undefined,
+          request.optOut ? withoutTokenRefresh() : undefined,
         )
         return readOutcome(response, false)
       },
     }
   },
+  createRetryingClient: (refresher, beforeRetry) =>
+    retryingClient(refresher, beforeRetry, (fetchWithToken, request) => {
+      // The same Request each time, as a caller retrying `apiFetch(request)` would send it.
+      const input = new Request(request.url, toInit(request))
+      return () => fetchWithToken(input)
+    }),
 }

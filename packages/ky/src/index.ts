@@ -1,11 +1,10 @@
 import { TokenRefreshError, type TokenRefresher } from '@tokenflight/core'
 import {
-  authorizationFor,
-  discardBody,
+  createAuthorizationPolicy,
+  fetchResponseAccess,
   isRefreshSignal,
   isReplayableBody,
-  isUnauthorizedStatus,
-  resolveAdapterOptions,
+  type RequestCredentials,
   type TokenRefreshAdapterOptions,
 } from '@tokenflight/core/adapter'
 
@@ -44,7 +43,7 @@ export interface TokenRefreshHooks {
       state: KyState | Request,
       options?: KyOptions,
       response?: Response,
-    ) => Promise<Response | undefined>
+    ) => Promise<Response | undefined> | undefined
   >
   beforeRetry: Array<(state: { error: unknown }) => void>
 }
@@ -63,68 +62,86 @@ export function tokenRefreshHooks(
   refresher: TokenRefresher,
   options?: TokenRefreshHooksOptions,
 ): TokenRefreshHooks {
-  const { isAllowedUrl, isUnauthorized } = resolveAdapterOptions(refresher, options)
-  // A predicate of the caller's own may read the body, so it gets a copy, as ky's hooks get one.
-  const isUnauthorizedResponse =
-    isUnauthorized === isUnauthorizedStatus
-      ? isUnauthorized
-      : (response: Response) => isUnauthorized(response.clone())
+  const policy = createAuthorizationPolicy(refresher, readingCopies(options), fetchResponseAccess)
+  const { isAllowedUrl } = policy
   // Keyed by the `context` object, which ky creates for each call and hands to every hook of that call.
-  const sentTokens = new WeakMap<object, string>()
+  const sentCredentials = new WeakMap<object, RequestCredentials>()
 
   // ky 2: a 401 is answered inside ky's `fetch` option, under ky's timeout and with the options ky passes
   // to fetch. An `afterResponse` hook would make ky clone every response, 401 or not, only to show it one.
+  function sendAnswering(
+    send: KyFetch,
+    context: object,
+    copyBody: boolean,
+    request: Request,
+    fetchOptions: RequestInit | undefined,
+    sent: RequestCredentials,
+  ): Promise<Response> {
+    // Sending reads the body once. It is copied unless it is a one-shot stream and ky, which copies
+    // requests for its retries, has none to make (`retry: 0`): then copying would buffer the stream.
+    const copy = request.body !== null && copyBody ? request.clone() : undefined
+    return policy.send(
+      (credentials) => {
+        if (credentials === sent) return send(request, fetchOptions)
+        sentCredentials.set(context, credentials)
+        const replay = copy ?? request
+        setCredentials(replay.headers, credentials)
+        return send(replay, fetchOptions)
+      },
+      {
+        credentials: sent,
+        signal: request.signal,
+        // A stream that was not copied is used up: its 401 goes to the caller, whose next request gets the
+        // fresh token, rather than a replay with an empty body.
+        replayable: request.body === null || copy !== undefined,
+      },
+    )
+  }
+
   function answeringUnauthorized(send: KyFetch, context: object, copyBody: boolean): KyFetch {
-    let replayedWith: string | undefined
-    return async (request, fetchOptions) => {
-      const sentToken = sentTokens.get(context)
-      if (sentToken === undefined) return send(request, fetchOptions)
-      // ky sends its retries from a copy made before the replay: give them the replay's token.
-      if (replayedWith !== undefined)
-        request.headers.set('authorization', authorizationFor(refresher, replayedWith))
-      // Sending reads the body once. It is copied unless it is a one-shot stream and ky, which copies
-      // requests for its retries, has none to make (`retry: 0`): then copying would buffer the stream.
-      const copy = request.body !== null && copyBody ? request.clone() : undefined
-      const response = await send(request, fetchOptions)
-      if (!isUnauthorizedResponse(response) || replayedWith !== undefined) return response
-      let token: string
-      try {
-        token = await refresher.refreshAfterUnauthorized(sentToken, { signal: request.signal })
-      } catch (error) {
-        discardBody(response)
-        throw error
+    let attempts = 0
+    // Not an async function, so that the common request costs no extra promise; ky awaits what it returns.
+    return (request, fetchOptions) => {
+      const sent = sentCredentials.get(context)
+      if (sent === undefined) return send(request, fetchOptions)
+      if (attempts++ === 0) {
+        return sendAnswering(send, context, copyBody, request, fetchOptions, sent)
       }
-      // A stream that was not copied is used up: the 401 goes on to the caller, whose next request gets the
-      // fresh token, rather than a replay with an empty body.
-      if (request.body !== null && copy === undefined) return response
-      discardBody(response)
-      replayedWith = token
-      sentTokens.set(context, token)
-      const replay = copy ?? request
-      replay.headers.set('authorization', authorizationFor(refresher, token))
-      return send(replay, fetchOptions)
+      // ky sends its retries (after a 503, say) from a copy it made before the first attempt: each one gets
+      // the current token, as a new request would, rather than the one the first attempt carried.
+      return policy.authorize({ signal: request.signal, previous: sent }).then((renewed) => {
+        setCredentials(request.headers, renewed)
+        sentCredentials.set(context, renewed)
+        return sendAnswering(send, context, copyBody, request, fetchOptions, renewed)
+      })
     }
   }
 
-  const answerUnauthorizedAfterResponse: TokenRefreshHooks['afterResponse'][number] = async (
+  const answerUnauthorizedAfterResponse: TokenRefreshHooks['afterResponse'][number] = (
     first,
     secondArgument,
     thirdArgument,
   ) => {
     const { request, options: kyOptions, response } = stateOf(first, secondArgument, thirdArgument)
     const context = kyOptions.context
-    const sentToken = context === undefined ? undefined : sentTokens.get(context)
-    if (context === undefined || sentToken === undefined || response === undefined) return undefined
-    if (!isUnauthorized(response)) return undefined
-    const token = await refresher.refreshAfterUnauthorized(sentToken, { signal: request.signal })
-    // On ky's own request, so that a retry ky makes after the replay carries the new token too.
-    request.headers.set('authorization', authorizationFor(refresher, token))
-    sentTokens.set(context, token)
-    const replay = replayRequest(request, kyOptions.body)
-    // A one-shot stream that ky kept no copy of is used up: the 401 goes on to the caller, whose next
-    // request gets the fresh token, rather than a replay with an empty body.
-    if (replay === undefined) return undefined
-    return (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(replay)
+    const sent = context === undefined ? undefined : sentCredentials.get(context)
+    if (context === undefined || sent === undefined || response === undefined) return undefined
+    if (!policy.isUnauthorized(response)) return undefined
+    return policy
+      .replayAfterUnauthorized(
+        sent,
+        response,
+        (credentials) => {
+          // On ky's own request, so that a retry ky makes after the replay carries the new token too.
+          setCredentials(request.headers, credentials)
+          sentCredentials.set(context, credentials)
+          return (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(
+            replayRequest(request, kyOptions.body),
+          )
+        },
+        { signal: request.signal, replayable: canReplay(request, kyOptions.body) },
+      )
+      .catch((error: unknown) => failAtOnce(kyOptions, error))
   }
 
   return {
@@ -157,13 +174,17 @@ export function tokenRefreshHooks(
         const { request, options: kyOptions } = stateOf(first, secondArgument)
         const { context } = kyOptions
         if (context === undefined || context.tokenRefresh === false) return undefined
+        const previous = sentCredentials.get(context)
         // ky 1 runs this hook again before each retry, on a request that carries the header it set before.
-        if (!sentTokens.has(context) && request.headers.has('authorization')) return undefined
+        if (previous === undefined && request.headers.has('authorization')) return undefined
         if (isAllowedUrl !== undefined && !isAllowedUrl(request.url)) return undefined
-        return refresher.getAccessToken({ signal: request.signal }).then((token) => {
-          request.headers.set('authorization', authorizationFor(refresher, token))
-          sentTokens.set(context, token)
-        })
+        return policy.authorize({ signal: request.signal, previous }).then(
+          (credentials) => {
+            setCredentials(request.headers, credentials)
+            sentCredentials.set(context, credentials)
+          },
+          (error: unknown) => failAtOnce(kyOptions, error),
+        )
       },
     ],
     // ky 1, which has no init hooks, answers 401s here.
@@ -171,10 +192,38 @@ export function tokenRefreshHooks(
     beforeRetry: [
       ({ error }) => {
         // A failed refresh is final for this request: core decides when to try again, not ky's retry loop.
+        // ky 2 gets here only when the caller's `shouldRetry` retries every error.
         if (error instanceof TokenRefreshError) throw error
       },
     ],
   }
+}
+
+/**
+ * Rethrows a failed refresh so that the request fails now. ky 1 retries an error a hook throws, and waits its
+ * back-off (300 ms at first) before `beforeRetry` could stop it; spending this call's retry budget (ky 1 hands
+ * hooks its options for this call) makes it fail at once. ky 2 retries only network errors.
+ */
+function failAtOnce(kyOptions: KyOptions, error: unknown): never {
+  const { retry } = kyOptions
+  if (typeof retry === 'object' && retry !== null && !Object.isFrozen(retry)) {
+    ;(retry as { limit?: number }).limit = 0
+  }
+  throw error
+}
+
+// ky shows a custom `isUnauthorized` a copy of the response, as ky's own hooks get one, so that reading its body
+// leaves the caller's intact.
+function readingCopies(
+  options: TokenRefreshHooksOptions | undefined,
+): TokenRefreshHooksOptions | undefined {
+  const isUnauthorized = options?.isUnauthorized
+  if (typeof isUnauthorized !== 'function') return options
+  return { ...options, isUnauthorized: (response) => isUnauthorized(response.clone()) }
+}
+
+function setCredentials(headers: Headers, credentials: RequestCredentials): void {
+  for (const name in credentials.headers) headers.set(name, credentials.headers[name] as string)
 }
 
 function hasNoRetries(retry: unknown): boolean {
@@ -191,11 +240,14 @@ function stateOf(first: KyState | Request, options?: KyOptions, response?: Respo
     : { request: first, options: options ?? {}, response }
 }
 
-function replayRequest(request: Request, body: unknown): Request | undefined {
-  // With retries on, ky sends a copy and keeps this request unread; send a copy of it in turn.
+// With retries on, ky sends a copy and keeps this request unread; with `retry: 0` it keeps no copy, but the body
+// ky built the request from can be sent again, unless it is a one-shot stream.
+function canReplay(request: Request, body: unknown): boolean {
+  return !request.bodyUsed || (body !== undefined && body !== null && isReplayableBody(body))
+}
+
+function replayRequest(request: Request, body: unknown): Request {
   if (!request.bodyUsed) return request.clone()
-  // With `retry: 0` ky keeps no copy, but the body ky built the request from can be sent again.
-  if (body === undefined || body === null || !isReplayableBody(body)) return undefined
   const headers = new Headers([...request.headers])
   // A form body is encoded again with a new multipart boundary, which the old Content-Type would contradict.
   if (body instanceof FormData) headers.delete('content-type')

@@ -1,5 +1,6 @@
 import {
   type AdapterHarness,
+  type ContractOutcome,
   type ContractRequest,
   isAbortError,
   readOutcome,
@@ -29,6 +30,29 @@ const majors = {
   2: { ky: ky2, HTTPError: Ky2HTTPError },
 }
 
+type KyInstance = typeof ky1 | typeof ky2
+
+function clientOf(api: KyInstance, HTTPError: typeof Ky1HTTPError | typeof Ky2HTTPError) {
+  return {
+    send: async (request: ContractRequest): Promise<ContractOutcome> => {
+      try {
+        return await readOutcome(await api(request.url, toKyOptions(request)), false)
+      } catch (error) {
+        if (!(error instanceof HTTPError)) throw error
+        // ky 2 reads the body of an error response into `data`; ky 1 leaves it in the response.
+        return 'data' in error
+          ? {
+              status: error.response.status,
+              body: error.data,
+              httpError: true,
+              wwwAuthenticate: error.response.headers.get('www-authenticate'),
+            }
+          : readOutcome(error.response, true)
+      }
+    },
+  }
+}
+
 /** ky 1 or ky 2, with its default retries or with `retry: 0`. */
 export function kyHarness(major: 1 | 2, retry: 'default' | 0): AdapterHarness {
   const { ky, HTTPError } = majors[major]
@@ -44,19 +68,14 @@ export function kyHarness(major: 1 | 2, retry: 'default' | 0): AdapterHarness {
         hooks: tokenRefreshHooks(refresher, options),
         ...(retry === 0 ? { retry: 0 } : {}),
       })
-      return {
-        send: async (request) => {
-          try {
-            return await readOutcome(await api(request.url, toKyOptions(request)), false)
-          } catch (error) {
-            if (!(error instanceof HTTPError)) throw error
-            // ky 2 reads the body of an error response into `data`; ky 1 leaves it in the response.
-            return 'data' in error
-              ? { status: error.response.status, body: error.data, httpError: true }
-              : readOutcome(error.response, true)
-          }
-        },
-      }
+      return clientOf(api, HTTPError)
+    },
+    createRetryingClient(refresher, beforeRetry) {
+      // ky's own retries, which retry a 503 by default; the delay is 0 so that no test waits for it.
+      const api = ky
+        .create({ hooks: tokenRefreshHooks(refresher) })
+        .extend({ retry: { limit: 1, delay: () => 0 }, hooks: { beforeRetry: [beforeRetry] } })
+      return clientOf(api, HTTPError)
     },
   }
 }

@@ -9,46 +9,38 @@ export interface TokenRefreshAdapterOptions<TResponse> {
    * is sent as it is. Default: every origin, so set it whenever the client also calls third parties.
    */
   origins?: OriginList
-  /** Tells whether a response means the access token was rejected. Default: the status is 401. */
+  /**
+   * Tells whether a response means the access token was rejected, which a refresh and a replay answer. Default: the
+   * status is 401 and its `WWW-Authenticate` challenge does not say `insufficient_scope` (a 403 never refreshes).
+   */
   isUnauthorized?: (response: TResponse) => boolean
 }
 
-/** Adapter options checked and filled in with their defaults. */
+/** Adapter options checked, with the origin list turned into a test. */
 export interface ResolvedAdapterOptions<TResponse> {
   /** Undefined when every origin is allowed, so that the common case costs no URL parsing. */
   isAllowedUrl: ((url: string) => boolean) | undefined
-  isUnauthorized: (response: TResponse) => boolean
+  /** The caller's own predicate; undefined for the default. */
+  isUnauthorized: ((response: TResponse) => boolean) | undefined
 }
 
 const knownOptions = new Set(['origins', 'isUnauthorized'])
 
-/** The default `isUnauthorized`: the response has status 401. */
-export function isUnauthorizedStatus(response: { status: number }): boolean {
-  return response.status === 401
-}
-
-/**
- * Checks the refresher and the options an adapter was given and fills in defaults; misuse throws a `TypeError`
- * naming the argument or option.
- *
- * @example
- * const { isAllowedUrl, isUnauthorized } = resolveAdapterOptions<Response>(refresher, options)
- */
-export function resolveAdapterOptions<TResponse extends { status: number }>(
+/** Checks the refresher and the options an adapter was given; misuse throws a `TypeError` naming it. */
+export function resolveAdapterOptions<TResponse>(
   refresher: TokenRefresher,
   options: TokenRefreshAdapterOptions<TResponse> | undefined,
 ): ResolvedAdapterOptions<TResponse> {
   if (!hasMethods(refresher, ['getAccessToken', 'refreshAfterUnauthorized', 'getTokens'])) {
     throw new TypeError('Expected `refresher` to be a TokenRefresher from `createTokenRefresher`')
   }
-  if (options === undefined)
-    return { isAllowedUrl: undefined, isUnauthorized: isUnauthorizedStatus }
+  if (options === undefined) return { isAllowedUrl: undefined, isUnauthorized: undefined }
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Expected `options` to be an object')
   }
   rejectUnknownOptions(options, knownOptions)
-  const { isUnauthorized = isUnauthorizedStatus } = options
-  if (typeof isUnauthorized !== 'function') {
+  const { isUnauthorized } = options
+  if (isUnauthorized !== undefined && typeof isUnauthorized !== 'function') {
     throw new TypeError('Expected `isUnauthorized` to be a function')
   }
   return { isAllowedUrl: createOriginFilter(options.origins), isUnauthorized }

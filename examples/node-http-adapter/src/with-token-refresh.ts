@@ -1,0 +1,46 @@
+import type { TokenRefresher } from '@tokenflight/core'
+import {
+  createAuthorizationPolicy,
+  isRefreshSignal,
+  isReplayableBody,
+  type TokenRefreshAdapterOptions,
+} from '@tokenflight/core/adapter'
+import { type HttpCall, type HttpResult, sendHttp } from './http-client.js'
+
+/** A call this adapter sends: `tokenRefresh: false` sends it as it is. */
+export interface AuthorizedHttpCall extends HttpCall {
+  tokenRefresh?: boolean
+}
+
+/**
+ * Returns `sendHttp` with token refresh: each call carries a fresh access token, and a 401 is answered with one
+ * refresh and one replay.
+ *
+ * @example
+ * const send = withTokenRefresh(refresher, { origins: ['https://api.example.com'] })
+ * const { status, body } = await send({ url: 'https://api.example.com/me' })
+ */
+export function withTokenRefresh(
+  refresher: TokenRefresher,
+  options?: TokenRefreshAdapterOptions<HttpResult>,
+): (call: AuthorizedHttpCall) => Promise<HttpResult> {
+  const policy = createAuthorizationPolicy(refresher, options, {
+    wwwAuthenticate: (result) => result.headers['www-authenticate'],
+  })
+  return async ({ tokenRefresh, ...call }) => {
+    if (
+      tokenRefresh === false ||
+      // The refresh function's own token request: waiting for a token would wait for itself.
+      isRefreshSignal(call.signal) ||
+      Object.keys(call.headers ?? {}).some((name) => name.toLowerCase() === 'authorization') ||
+      (policy.isAllowedUrl !== undefined && !policy.isAllowedUrl(call.url))
+    ) {
+      return sendHttp(call)
+    }
+    return policy.send(
+      (credentials) => sendHttp({ ...call, headers: { ...call.headers, ...credentials.headers } }),
+      // A stream is read by the first attempt: its 401 goes to the caller instead of an empty replay.
+      { signal: call.signal, replayable: isReplayableBody(call.body) },
+    )
+  }
+}
