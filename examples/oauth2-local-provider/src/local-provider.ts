@@ -180,12 +180,3 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
   response.end(JSON.stringify(body))
 }
-
-/**
- * Starts the local provider with tokens that live 2 s, unless an OAUTH2_* variable says to use a real provider
- * (then resolves undefined): the switch every oauth2-* example makes first.
- */
-export async function localProviderUnlessConfigured(): Promise<LocalProvider | undefined> {
-  const real = Object.keys(process.env).some((name) => name.startsWith('OAUTH2_'))
-  return real ? undefined : startLocalProvider({ accessTokenTtlMs: 2_000 })
-}
