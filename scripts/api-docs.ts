@@ -3,7 +3,7 @@ import { join, relative } from 'node:path'
 import { Application, type ProjectReflection } from 'typedoc'
 import { publishedEntryPoints, rootDirectory } from './published-entry-points.js'
 
-// `pnpm docs`: the HTML API reference of every published entry point, from the TSDoc of the TypeScript sources,
+// `pnpm run docs`: the HTML API reference of every published entry point, from the TSDoc of the TypeScript sources,
 // written to docs/api/ (git-ignored). Any warning of TypeDoc (a {@link} that resolves to nothing, a comment it cannot
 // parse) fails the build, and so does an export without a comment. Types that a public signature uses but no entry
 // point exports are caught by `pnpm api-report`, which writes them into the report.
