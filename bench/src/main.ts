@@ -8,6 +8,7 @@ import { runHotPathScenario } from './scenarios/hot-path-scenario.js'
 import { runOverheadScenario } from './scenarios/overhead-scenario.js'
 import { runProactiveScenario } from './scenarios/proactive-scenario.js'
 import { runRefreshFailureScenario } from './scenarios/refresh-failure-scenario.js'
+import { runRefresherPoolScenario } from './scenarios/refresher-pool-scenario.js'
 import type { ScenarioContext } from './scenarios/scenario-context.js'
 import { runWaiterMemoryScenario } from './scenarios/waiter-memory-scenario.js'
 import { runWavesScenario } from './scenarios/waves-scenario.js'
@@ -20,6 +21,7 @@ const scenarios: Record<string, (context: ScenarioContext) => Promise<ScenarioRe
   overhead: runOverheadScenario,
   'hot-path': runHotPathScenario,
   memory: runWaiterMemoryScenario,
+  pool: runRefresherPoolScenario,
 }
 
 const usage = `Usage: pnpm bench [--quick] [--only=${Object.keys(scenarios).join(',')}]`
