@@ -135,8 +135,7 @@ function describeProblem(message: ExtractorMessage): string | undefined {
   }
   // Each report is written afresh into a temporary folder: that it was "created" is no news.
   if (message.messageId.startsWith('console-api-report-')) return undefined
-  if (message.messageId.startsWith('tsdoc-escape-') && inExample(message)) return undefined
-  if (message.messageId === 'tsdoc-malformed-inline-tag' && inExample(message)) return undefined
+  if (message.messageId.startsWith('tsdoc-') && inExample(message)) return undefined
   const where =
     message.sourceFilePath === undefined
       ? ''
@@ -146,7 +145,7 @@ function describeProblem(message: ExtractorMessage): string | undefined {
 
 /**
  * Whether the message is about a line of an `@example` block. Those hold code, which TypeDoc shows as code while the
- * TSDoc parser reads it as prose and asks for `{`, `}` and `>` to be escaped.
+ * TSDoc parser reads it as prose: it asks for `{`, `}` and `>` to be escaped, and takes `<{` for an HTML tag.
  */
 function inExample(message: ExtractorMessage): boolean {
   const { sourceFilePath, sourceFileLine } = message
