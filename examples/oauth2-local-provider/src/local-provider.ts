@@ -182,8 +182,9 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 /**
- * Starts the local provider with tokens that live 2 s, unless an OAUTH2_* variable says to use a real provider
- * (then resolves undefined): the switch every oauth2-* example makes first.
+ * Starts the local provider with tokens that live 2 s, unless an OAUTH2_* variable names a real provider (then
+ * resolves undefined). Only for an example that has not moved this switch out of its src/ into a simulate.ts:
+ * many-users-server. Delete it with its last import.
  */
 export async function localProviderUnlessConfigured(): Promise<LocalProvider | undefined> {
   const real = Object.keys(process.env).some((name) => name.startsWith('OAUTH2_'))

@@ -1,20 +1,16 @@
-export type { RunLog, RunSummary } from './run-log.js'
-export { createRunLog, describeError, exitWithError, reportRun } from './run-log.js'
+export type { ExampleProgramOptions, ProgramExit } from './example-program.js'
 export {
   anySettingGiven,
-  optionalSetting,
-  optionalUrlSetting,
-  requiredSetting,
-  requiredUrlSetting,
-  SettingError,
-  type TokenEndpointSettings,
-  tokenEndpointSettings,
-} from './settings.js'
-export type { SimulatedProvider, SimulatedProviderOptions } from './simulated-provider.js'
-export { simulatedClient, startSimulatedProvider } from './simulated-provider.js'
-export type { UserSessionProvider } from './user-session-provider.js'
+  finishRun,
+  runAgainstYourProvider,
+  runExampleProgram,
+} from './example-program.js'
+export type { SimulatedRunOptions } from './simulated-run.js'
+export { runOnSimulatedProvider, simulatedClient, userSession } from './simulated-run.js'
 export {
-  connectUserSession,
-  sessionFromRefreshToken,
-  userSessionSettings,
-} from './user-session-provider.js'
+  describeError,
+  exitWithError,
+  optionalSetting,
+  requiredSetting,
+  SettingError,
+} from './unconverted.js'

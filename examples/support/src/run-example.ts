@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 
 /** What an example's run printed, how it exited, and how long it took. */
 export interface ExampleRun {
@@ -15,15 +17,38 @@ export interface ExampleRun {
 const providerSettings = /^(OAUTH2_|VENDOR_|API_URL$|TOKEN_FILE$)/
 
 /**
- * Runs an example as its `start` script does, in a child process, with this process's environment minus every
- * provider setting, plus `env`.
+ * Runs an example as its `start` script does (the script after `--import tsx` in package.json), in a child process,
+ * with this process's environment minus every provider setting, plus `env`.
  *
  * @example
- * const run = await runExample(join(import.meta.dirname, '..'), { OAUTH2_CLIENT_ID: 'app' })
+ * const run = await runExample(join(import.meta.dirname, '..'))
  */
-export async function runExample(
+export function runExample(
   directory: string,
   env: Record<string, string> = {},
+): Promise<ExampleRun> {
+  const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8'))
+  const [, script = 'src/main.ts'] = /--import tsx (\S+)/.exec(manifest.scripts?.start ?? '') ?? []
+  return run(directory, script, env)
+}
+
+/**
+ * Runs an example's `src/main.ts` alone, as a user who copied it would with their provider's settings in `env`.
+ *
+ * @example
+ * const run = await runProgram(join(import.meta.dirname, '..'), { OAUTH2_CLIENT_ID: 'app' })
+ */
+export function runProgram(
+  directory: string,
+  env: Record<string, string> = {},
+): Promise<ExampleRun> {
+  return run(directory, 'src/main.ts', env)
+}
+
+async function run(
+  directory: string,
+  script: string,
+  env: Record<string, string>,
 ): Promise<ExampleRun> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !providerSettings.test(name)),
@@ -31,7 +56,7 @@ export async function runExample(
   const startedAt = performance.now()
   const child = spawn(
     process.execPath,
-    ['--conditions=@tokenflight/source', '--import', 'tsx', 'src/main.ts'],
+    ['--conditions=@tokenflight/source', '--import', 'tsx', script],
     { cwd: directory, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let stdout = ''

@@ -1,3 +1,3 @@
 export type { ExampleRun } from './run-example.js'
-export { runExample, unreachableUrl } from './run-example.js'
+export { runExample, runProgram, unreachableUrl } from './run-example.js'
 export { describeRealProviderSettings, describeSimulatedSession } from './user-session-checks.js'

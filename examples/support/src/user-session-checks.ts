@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { runExample, unreachableUrl } from './run-example.js'
+import { runExample, runProgram, unreachableUrl } from './run-example.js'
 
 /**
- * Declares the smoke test of an app built on `connectUserSession` on the simulated provider: it exits with code 0
- * after refreshing once per token, absorbing the 401s of the early rejection, and failing no request.
+ * Declares the smoke test of a user-session example (settings `OAUTH2_*`, `API_URL`) on the simulated provider, run as
+ * its `start` script does: it exits with code 0 after refreshing once per token, absorbing the 401s of the early
+ * rejection, and failing no request.
  *
  * @example
  * describeSimulatedSession('the axios app', join(import.meta.dirname, '..'))
@@ -13,20 +14,22 @@ export function describeSimulatedSession(name: string, example: string): void {
     it('refreshes once per token, absorbs the early 401s and fails no request', async () => {
       const run = await runExample(example)
       expect(run.exitCode, run.stdout + run.stderr).toBe(0)
-      expect(run.stdout).toMatch(/refresh #1 \(background, token half-way\)/)
-      expect(run.stdout).toMatch(/^Requests sent: +\d+, 0 failed$/m)
+      expect(run.stdout).toMatch(/^refreshed \(expired\) in \d+ ms$/m)
+      expect(run.stdout).toMatch(/^refreshed \(background\) in \d+ ms$/m)
+      expect(run.stdout).toMatch(/^\d+ requests, none failed/m)
       expect(run.stdout).toMatch(/^401s absorbed: +[1-9]\d*, replayed with the new token/m)
       expect(run.stdout).toMatch(
         /^Provider saw: +\d+ token requests, 0 refresh tokens used twice$/m,
       )
-      expect(run.stdout).toContain('As expected: no failed request, one refresh per token')
-    }, 20_000)
+      expect(run.stdout).toContain('As expected: no failed request, one token request per token')
+    }, 30_000)
   })
 }
 
 /**
- * Declares the tests every example built on `connectUserSession` shares: a missing setting, a malformed one and an
- * unreachable provider each end the run with one clear line, and no token or stack trace is printed.
+ * Declares the tests every user-session example shares, run on its `src/main.ts` alone as a user who copied it would:
+ * a missing setting, a malformed one and an unreachable provider each end the run with one clear line, and no token
+ * or stack trace is printed.
  *
  * @example
  * describeRealProviderSettings('the axios app', join(import.meta.dirname, '..'))
@@ -40,7 +43,7 @@ export function describeRealProviderSettings(
 ): void {
   describe(`${name} with a real provider`, () => {
     it('names a missing setting and exits with code 2', async () => {
-      const run = await runExample(example, {
+      const run = await runProgram(example, {
         ...(await env()),
         OAUTH2_CLIENT_ID: 'my-app',
       })
@@ -49,7 +52,7 @@ export function describeRealProviderSettings(
     }, 15_000)
 
     it('names a malformed setting and exits with code 2', async () => {
-      const run = await runExample(example, {
+      const run = await runProgram(example, {
         ...(await env()),
         OAUTH2_TOKEN_ENDPOINT: 'auth.example.com/oauth/token',
         OAUTH2_CLIENT_ID: 'my-app',
@@ -59,7 +62,7 @@ export function describeRealProviderSettings(
     }, 15_000)
 
     it('names the missing refresh token', async () => {
-      const run = await runExample(example, {
+      const run = await runProgram(example, {
         ...(await env()),
         OAUTH2_TOKEN_ENDPOINT: 'https://auth.example.com/oauth/token',
         OAUTH2_CLIENT_ID: 'my-app',
@@ -71,7 +74,7 @@ export function describeRealProviderSettings(
 
     it('says that the provider cannot be reached, without printing the refresh token', async () => {
       const tokenEndpoint = await unreachableUrl('/oauth/token')
-      const run = await runExample(example, {
+      const run = await runProgram(example, {
         ...(await env()),
         OAUTH2_TOKEN_ENDPOINT: tokenEndpoint,
         OAUTH2_CLIENT_ID: 'my-app',
