@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runExample, unreachableUrl } from '@tokenflight/example-support/testing'
+import { runExample, runProgram, unreachableUrl } from '@tokenflight/example-support/testing'
 import { describe, expect, it } from 'vitest'
 
 const example = join(import.meta.dirname, '..')
@@ -17,7 +17,8 @@ describe('the many-users server against its local provider', () => {
     expect(run.stdout).toMatch(
       /^160 requests, 0 failed, 0 answered for another user; \d+ tokens minted for 10 sessions$/m,
     )
-  }, 30_000)
+    expect(run.stdout).toContain('As expected: every request succeeded with its own user’s token')
+  }, 40_000)
 
   it('is what the root README shows for the pool, word for word', () => {
     const readme = readFileSync(join(example, '..', '..', 'README.md'), 'utf8')
@@ -28,7 +29,7 @@ describe('the many-users server against its local provider', () => {
 
 describe('the many-users server against a real provider', () => {
   it('names the missing setting', async () => {
-    const run = await runExample(example, { OAUTH2_CLIENT_ID: 'reports' })
+    const run = await runProgram(example, { OAUTH2_CLIENT_ID: 'reports' })
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/^Failed: Missing setting OAUTH2_TOKEN_ENDPOINT: set it to /m)
   }, 20_000)
@@ -40,7 +41,7 @@ describe('the many-users server against a real provider', () => {
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
       writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }))
       const tokenEndpoint = await unreachableUrl('/token')
-      const run = await runExample(example, {
+      const run = await runProgram(example, {
         OAUTH2_TOKEN_ENDPOINT: tokenEndpoint,
         OAUTH2_CLIENT_ID: 'reports',
         OAUTH2_ASSERTION_KEY_FILE: keyFile,

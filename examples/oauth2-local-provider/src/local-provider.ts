@@ -180,13 +180,3 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
   response.end(JSON.stringify(body))
 }
-
-/**
- * Starts the local provider with tokens that live 2 s, unless an OAUTH2_* variable names a real provider (then
- * resolves undefined). Only for an example that has not moved this switch out of its src/ into a simulate.ts:
- * many-users-server. Delete it with its last import.
- */
-export async function localProviderUnlessConfigured(): Promise<LocalProvider | undefined> {
-  const real = Object.keys(process.env).some((name) => name.startsWith('OAUTH2_'))
-  return real ? undefined : startLocalProvider({ accessTokenTtlMs: 2_000 })
-}

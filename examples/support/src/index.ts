@@ -7,10 +7,3 @@ export {
 } from './example-program.js'
 export type { SimulatedRunOptions } from './simulated-run.js'
 export { runOnSimulatedProvider, simulatedClient, userSession } from './simulated-run.js'
-export {
-  describeError,
-  exitWithError,
-  optionalSetting,
-  requiredSetting,
-  SettingError,
-} from './unconverted.js'
