@@ -17,31 +17,33 @@ export interface TokenRefreshHooksOptions extends TokenRefreshAdapterOptions<Res
 /** ky's `fetch` option: ky 2 passes the options it does not know itself as a second argument. */
 type KyFetch = (request: Request, fetchOptions?: RequestInit) => Promise<Response>
 
-/** What the hooks read of ky's options; ky 2 hands hooks no `fetch`, ky 1 does. */
-interface KyOptions {
+/** What the hooks read of ky's options, in ky 1 and ky 2 alike; ky 2 hands hooks no `fetch`, ky 1 does. */
+export interface KyHookOptions {
   context?: Record<string, unknown>
   signal?: unknown
   body?: unknown
   retry?: unknown
-  fetch?: KyFetch
+  fetch?: (request: Request, fetchOptions?: RequestInit) => Promise<Response>
   hooks?: { afterResponse?: unknown[] }
 }
 
-/** ky 2 passes hooks one state object, ky 1 passes the request and the options as arguments. */
-interface KyState {
+/** What a hook gets: ky 2 passes one state object, ky 1 passes the request and the options as arguments. */
+export interface KyHookState {
   request: Request
-  options: KyOptions
+  options: KyHookOptions
   response?: Response
 }
 
 /** The hooks for `ky.create({ hooks })` or `ky.extend({ hooks })`, for ky 1.14+ and ky 2. */
 export interface TokenRefreshHooks {
-  init: Array<(options: KyOptions) => void>
-  beforeRequest: Array<(state: KyState | Request, options?: KyOptions) => Promise<void> | undefined>
+  init: Array<(options: KyHookOptions) => void>
+  beforeRequest: Array<
+    (state: KyHookState | Request, options?: KyHookOptions) => Promise<void> | undefined
+  >
   afterResponse: Array<
     (
-      state: KyState | Request,
-      options?: KyOptions,
+      state: KyHookState | Request,
+      options?: KyHookOptions,
       response?: Response,
     ) => Promise<Response | undefined> | undefined
   >
@@ -204,7 +206,7 @@ export function tokenRefreshHooks(
  * back-off (300 ms at first) before `beforeRetry` could stop it; spending this call's retry budget (ky 1 hands
  * hooks its options for this call) makes it fail at once. ky 2 retries only network errors.
  */
-function failAtOnce(kyOptions: KyOptions, error: unknown): never {
+function failAtOnce(kyOptions: KyHookOptions, error: unknown): never {
   const { retry } = kyOptions
   if (typeof retry === 'object' && retry !== null && !Object.isFrozen(retry)) {
     ;(retry as { limit?: number }).limit = 0
@@ -233,7 +235,11 @@ function hasNoRetries(retry: unknown): boolean {
   )
 }
 
-function stateOf(first: KyState | Request, options?: KyOptions, response?: Response): KyState {
+function stateOf(
+  first: KyHookState | Request,
+  options?: KyHookOptions,
+  response?: Response,
+): KyHookState {
   if ('request' in first) return first
   return response === undefined
     ? { request: first, options: options ?? {} }
