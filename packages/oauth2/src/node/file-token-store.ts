@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -183,6 +184,10 @@ export function fileTokenStore(
       if (typeof listener !== 'function')
         throw new TypeError('Expected `listener` to be a function')
       listeners.add(listener)
+      if (stopWatching === undefined) {
+        // Read at once, so that any write after subscribe returns is news, even one made before the first check.
+        known = readSnapshot(file)
+      }
       stopWatching ??= watchFileContent(file, {
         pollIntervalMs,
         known: () => known,
@@ -195,6 +200,14 @@ export function fileTokenStore(
         stopWatching = undefined
       }
     },
+  }
+}
+
+function readSnapshot(file: string): string | undefined | typeof unknownContent {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    return codeOf(error) === 'ENOENT' ? undefined : unknownContent
   }
 }
 
