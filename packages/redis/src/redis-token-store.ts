@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import type { TokenSet, TokenStore } from '@tokenflight/core'
-import { ErrorReply } from 'redis'
 import { extendScript, releaseScript, writeScript } from './redis-scripts.js'
 import { RedisTokenStoreError } from './redis-token-store-error.js'
 import { abortable, sleep } from './waiting.js'
@@ -93,7 +92,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     try {
       return await client.sendCommand(args)
     } catch (error) {
-      if (error instanceof ErrorReply) {
+      if (isErrorReply(error)) {
         throw new RedisTokenStoreError(
           `Redis refused a command on the tokens at key ${key}: ${error.message}`,
           { key, reason: 'command-failed', cause: error },
@@ -386,6 +385,19 @@ function parseTokenSet(key: string, value: string): TokenSet {
     )
   }
   return parsed
+}
+
+// node-redis' ErrorReply (and its SimpleError, BlobError), recognized without loading the `redis` package, whose
+// modules take most of a second to load: a Redis error reply, as opposed to a connection failure.
+function isErrorReply(error: unknown): error is Error {
+  let prototype: unknown = error instanceof Error ? Object.getPrototypeOf(error) : null
+  while (prototype !== null && prototype !== Error.prototype) {
+    if ((prototype as { constructor?: { name?: unknown } }).constructor?.name === 'ErrorReply') {
+      return true
+    }
+    prototype = Object.getPrototypeOf(prototype)
+  }
+  return false
 }
 
 function isTokenSet(value: unknown): value is TokenSet {

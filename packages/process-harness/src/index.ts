@@ -1,0 +1,10 @@
+export type { RunSummary } from './run-summary.js'
+export { summarizeRun } from './run-summary.js'
+export type { SessionWorker, SessionWorkers } from './session-workers.js'
+export { startSessionWorkers } from './session-workers.js'
+export type {
+  TokenRequestRecord,
+  WorkerOptions,
+  WorkerReport,
+  WorkerStore,
+} from './worker-protocol.js'

@@ -1,0 +1,120 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createClient } from '@redis/client'
+import type { TokenStore } from '@tokenflight/core'
+import { fileTokenStore } from '@tokenflight/oauth2/node'
+import { redisTokenStore } from '@tokenflight/redis'
+import { type RedisServer, startRedisServer } from '@tokenflight/redis-server'
+import {
+  type OAuthSimulatorServer,
+  type ServeOAuthSimulatorOptions,
+  serveOAuthSimulator,
+} from '@tokenflight/testing/node'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import {
+  type SessionWorkers,
+  startSessionWorkers,
+  type WorkerOptions,
+  type WorkerStore,
+} from '../../src/index.js'
+
+/** Short tokens, so that a run of a few seconds goes through ten expiries and more. */
+export const accessTokenLifetimeMs = 300
+
+export type StoreKind = 'file' | 'redis'
+
+/** One shared session per test: a provider, a store the workers share, and what it takes to clean up. */
+export interface SessionSetup {
+  provider: OAuthSimulatorServer
+  store: WorkerStore
+  /** The same store, opened in the test process. */
+  open(): TokenStore
+  start(count: number, options?: Partial<WorkerOptions>): Promise<SessionWorkers>
+}
+
+let redis: RedisServer | undefined
+let redisClient: ReturnType<typeof createClient> | undefined
+let cleanups: (() => Promise<void> | void)[] = []
+let sessions = 0
+
+/** Starts redis-server once for the file's tests, when `kinds` has Redis. */
+export function useSessionSetup(kinds: readonly StoreKind[]): {
+  setup(
+    kind: StoreKind,
+    options?: { provider?: ServeOAuthSimulatorOptions; leaseMs?: number },
+  ): Promise<SessionSetup>
+  redis(): RedisServer
+} {
+  beforeAll(async () => {
+    if (!kinds.includes('redis')) return
+    redis = await startRedisServer()
+    redisClient = createClient({
+      url: redis.url,
+      socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 200) },
+    })
+    redisClient.on('error', () => {})
+    await redisClient.connect()
+  }, 20_000)
+  afterAll(async () => {
+    redisClient?.destroy()
+    await redis?.close()
+  })
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+    cleanups = []
+  })
+
+  return {
+    redis: () => {
+      if (redis === undefined) throw new Error('No redis-server in this file')
+      return redis
+    },
+    setup: async (kind, { provider: providerOptions, leaseMs } = {}) => {
+      const provider = await serveOAuthSimulator({
+        reuseDetection: true,
+        accessTokenLifetimeMs,
+        ...providerOptions,
+      })
+      cleanups.push(() => provider.close())
+      let store: WorkerStore
+      let open: () => TokenStore
+      if (kind === 'file') {
+        const directory = await mkdtemp(join(tmpdir(), 'tokenflight-processes-'))
+        cleanups.push(() => rm(directory, { recursive: true, force: true }))
+        const path = join(directory, 'tokens.json')
+        store = { kind: 'file', path, ...(leaseMs === undefined ? {} : { lockStaleMs: leaseMs }) }
+        open = () => fileTokenStore(path)
+      } else {
+        if (redis === undefined || redisClient === undefined) throw new Error('No redis-server')
+        const key = `processes:${++sessions}:tokens`
+        const client = redisClient
+        store = {
+          kind: 'redis',
+          url: redis.url,
+          key,
+          ...(leaseMs === undefined ? {} : { lockLeaseMs: leaseMs }),
+        }
+        open = () => redisTokenStore({ client, key })
+      }
+      return {
+        provider,
+        store,
+        open,
+        start: async (count, options = {}) => {
+          const workers = await startSessionWorkers(count, {
+            store,
+            tokenUrl: provider.simulator.tokenUrl,
+            apiUrl: provider.simulator.apiUrl,
+            grant: 'refresh-token',
+            callers: 3,
+            pauseMs: 20,
+            ...options,
+          })
+          cleanups.push(() => workers.kill())
+          return workers
+        },
+      }
+    },
+  }
+}
