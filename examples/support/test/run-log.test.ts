@@ -18,6 +18,7 @@ function refreshed(log: ReturnType<typeof createRunLog>, times: number): void {
       expiresAt: undefined,
       refreshTokenRotated: true,
       late: false,
+      adopted: false,
       superseded: false,
     })
   }

@@ -397,7 +397,7 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
       ]
       for (const failure of transientFailures) {
         describe(`when the refresh fails for a moment (${failure})`, () => {
-          it('rejects every waiting request with RefreshFailedError, and the next request refreshes again', async () => {
+          it('rejects every waiting request with RefreshFailedError, and the first request after the back-off refreshes again', async () => {
             const { simulator, client, api } = setup()
             simulator.clock.advance(hourMs)
             simulator.failTokenRequests(failure)
@@ -405,6 +405,8 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
             const errors = await rejectionsOf(
               Array.from({ length: 5 }, () => client.send({ url: api('/me') })),
             )
+            // Behaviour 22: the back-off after a transient failure is at most `maxRefreshBackoffMs`.
+            simulator.clock.advance(60_000)
             const next = await client.send({ url: api('/me') })
 
             expect(errors.every((error) => error instanceof RefreshFailedError)).toBe(true)

@@ -18,13 +18,7 @@ export class TokenRefreshError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class right of `instanceof`, maybe a subclass
-    const target: unknown = this
-    if (nativeHasInstance.call(target, value)) return true
-    if (typeof value !== 'object' || value === null || !(errorBrand in value)) return false
-    const code = codeOfClass.get(target)
-    // A subclass of the caller's own (not one of ours) is matched by its prototype chain alone.
-    if (code === undefined) return false
-    return code === baseCode || (value as { code?: unknown }).code === code
+    return isInstance(this, value)
   }
 
   /** Serializes to name, code and message only: a `cause` may carry a token endpoint's answer. */
@@ -71,6 +65,15 @@ export class SessionExpiredError extends TokenRefreshError {
 }
 
 const baseCode = 'TOKEN_REFRESH_ERROR'
+
+function isInstance(target: unknown, value: unknown): boolean {
+  if (nativeHasInstance.call(target, value)) return true
+  if (typeof value !== 'object' || value === null || !(errorBrand in value)) return false
+  const code = codeOfClass.get(target)
+  // A subclass of the caller's own (not one of ours) is matched by its prototype chain alone.
+  if (code === undefined) return false
+  return code === baseCode || (value as { code?: unknown }).code === code
+}
 const codeOfClass = new Map<unknown, string>([
   [TokenRefreshError, baseCode],
   [RefreshFailedError, 'REFRESH_FAILED'],

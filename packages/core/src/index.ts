@@ -5,9 +5,9 @@ export {
   TokenRefreshError,
 } from './errors.js'
 export type { RefreshReason, TokenRefreshEvent } from './events.js'
+export { isInvalidGrant } from './failure-classification.js'
 export { readJwtExpiresAt } from './jwt.js'
 export type { RefreshFunction, TokenRefresherOptions } from './refresher-options.js'
-export { isInvalidGrant } from './refresher-options.js'
 export type { TokenRefresher, WaitOptions } from './token-refresher.js'
 export { createTokenRefresher } from './token-refresher.js'
 export type { ParseTokenResponseOptions } from './token-response.js'

@@ -1,5 +1,6 @@
-import { SessionExpiredError } from './errors.js'
+import type { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
+import { isInvalidGrant } from './failure-classification.js'
 import { hasMethods, rejectUnknownOptions } from './option-checks.js'
 import { describeInvalidTokenSet, type TokenSet } from './token-set.js'
 import type { TokenStore } from './token-store.js'
@@ -36,6 +37,13 @@ export interface TokenRefresherOptions {
   backgroundRefreshBeforeExpiryMs?: number
   /** Milliseconds to wait after a failed background refresh before the next one. Default 10 000. */
   backgroundRetryIntervalMs?: number
+  /**
+   * Milliseconds of back-off after a transient refresh failure, doubled after each further one (with jitter); within
+   * it, callers that need a refresh fail fast with the last error. Default 1 000; 0 for none.
+   */
+  refreshBackoffMs?: number
+  /** Milliseconds the back-off grows to at most, a server's `Retry-After` included. Default 60 000. */
+  maxRefreshBackoffMs?: number
   /** Milliseconds after which a refresh is aborted and fails with `RefreshTimeoutError`. Default 30 000; `Infinity` for none. */
   refreshTimeoutMs?: number
   /** Called once when the session expires, with the error every later call rejects with until `setTokens`. */
@@ -58,6 +66,8 @@ export interface ResolvedOptions {
   refreshBeforeExpiryMs: number
   backgroundRefreshBeforeExpiryMs: number
   backgroundRetryIntervalMs: number
+  refreshBackoffMs: number
+  maxRefreshBackoffMs: number
   refreshTimeoutMs: number
   onSessionExpired: ((error: SessionExpiredError) => void) | undefined
   isSessionExpired: (error: unknown) => boolean
@@ -68,6 +78,8 @@ export interface ResolvedOptions {
 export const defaultRefreshBeforeExpiryMs = 60_000
 export const defaultBackgroundRefreshBeforeExpiryMs = 300_000
 export const defaultBackgroundRetryIntervalMs = 10_000
+export const defaultRefreshBackoffMs = 1_000
+export const defaultMaxRefreshBackoffMs = 60_000
 export const defaultRefreshTimeoutMs = 30_000
 // setTimeout fires at once for longer delays.
 const maxTimeoutMs = 2_147_483_647
@@ -79,20 +91,14 @@ const knownOptions = new Set<string>([
   'refreshBeforeExpiryMs',
   'backgroundRefreshBeforeExpiryMs',
   'backgroundRetryIntervalMs',
+  'refreshBackoffMs',
+  'maxRefreshBackoffMs',
   'refreshTimeoutMs',
   'onSessionExpired',
   'isSessionExpired',
   'onEvent',
   'now',
 ])
-
-/** The default `isSessionExpired`: the refresh token was rejected, in the words of RFC 6749 or of the refresh function. */
-export function isInvalidGrant(error: unknown): boolean {
-  if (error instanceof SessionExpiredError) return true
-  if (typeof error !== 'object' || error === null) return false
-  const { error: oauthError, code } = error as { error?: unknown; code?: unknown }
-  return oauthError === 'invalid_grant' || code === 'invalid_grant'
-}
 
 /** Checks every option and fills in defaults; misuse throws a `TypeError` naming the option. */
 export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions {
@@ -138,6 +144,8 @@ export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions 
       'backgroundRetryIntervalMs',
       defaultBackgroundRetryIntervalMs,
     ),
+    refreshBackoffMs: durationOption(options, 'refreshBackoffMs', defaultRefreshBackoffMs),
+    maxRefreshBackoffMs: durationOption(options, 'maxRefreshBackoffMs', defaultMaxRefreshBackoffMs),
     refreshTimeoutMs,
     onSessionExpired: functionOption(options, 'onSessionExpired'),
     isSessionExpired: functionOption(options, 'isSessionExpired') ?? isInvalidGrant,
@@ -149,7 +157,12 @@ export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions 
 
 function durationOption(
   options: TokenRefresherOptions,
-  name: 'refreshBeforeExpiryMs' | 'backgroundRefreshBeforeExpiryMs' | 'backgroundRetryIntervalMs',
+  name:
+    | 'refreshBeforeExpiryMs'
+    | 'backgroundRefreshBeforeExpiryMs'
+    | 'backgroundRetryIntervalMs'
+    | 'refreshBackoffMs'
+    | 'maxRefreshBackoffMs',
   defaultValue: number,
 ): number {
   const value = options[name] ?? defaultValue

@@ -11,6 +11,8 @@ function setup(options: { lifetimeMs?: number; backgroundRetryIntervalMs?: numbe
     now: clock.now,
     onEvent: (event) => events.push(event),
     initialTokens: { accessToken: 'a', expiresAt: clock.now() + (options.lifetimeMs ?? hour) },
+    // Windows are the subject here, not the back-off after a failure (behaviour 22).
+    refreshBackoffMs: 0,
     ...(options.backgroundRetryIntervalMs === undefined
       ? {}
       : { backgroundRetryIntervalMs: options.backgroundRetryIntervalMs }),

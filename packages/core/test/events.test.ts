@@ -33,6 +33,7 @@ describe('events', () => {
         expiresAt: clock.now() + hour,
         refreshTokenRotated: true,
         late: false,
+        adopted: false,
         superseded: false,
       },
     ])

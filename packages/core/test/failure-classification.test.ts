@@ -6,7 +6,7 @@ import {
   TokenRefreshError,
   type TokenSet,
 } from '../src/index.js'
-import { controlledRefresh, flushPromises } from './support.js'
+import { controlledRefresh, flushPromises, manualClock } from './support.js'
 
 describe('failures are classified', () => {
   describe('when a refresh fails transiently while ten callers wait', () => {
@@ -32,10 +32,12 @@ describe('failures are classified', () => {
       expect(new Set(errors).size).toBe(1)
     })
 
-    it('keeps the tokens, and the next call tries again', async () => {
+    it('keeps the tokens, and the next call after the back-off tries again', async () => {
       const { refresh, calls } = controlledRefresh()
+      const clock = manualClock()
       const refresher = createTokenRefresher({
         refresh,
+        now: clock.now,
         initialTokens: { accessToken: 'a', refreshToken: 'r1' },
       })
 
@@ -45,6 +47,7 @@ describe('failures are classified', () => {
       await expect(first).rejects.toBeInstanceOf(RefreshFailedError)
       expect(refresher.getTokens()).toMatchObject({ accessToken: 'a', refreshToken: 'r1' })
 
+      clock.advance(1_000)
       const second = refresher.refreshAfterUnauthorized('a')
       await flushPromises()
       expect(calls[1]?.tokens?.refreshToken).toBe('r1')

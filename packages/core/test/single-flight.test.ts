@@ -76,7 +76,11 @@ describe('single flight', () => {
 
     it('starts the next refresh fresh after a failure', async () => {
       const { refresh, calls } = controlledRefresh()
-      const refresher = createTokenRefresher({ refresh, initialTokens: { accessToken: 'a' } })
+      const refresher = createTokenRefresher({
+        refresh,
+        initialTokens: { accessToken: 'a' },
+        refreshBackoffMs: 0,
+      })
 
       const first = refresher.refresh()
       await flushPromises()

@@ -1,4 +1,4 @@
-import type { RefreshFunction, TokenSet } from '../src/index.js'
+import type { RefreshFunction, TokenSet, TokenStore } from '../src/index.js'
 
 export interface Deferred<T> {
   promise: Promise<T>
@@ -53,3 +53,92 @@ export async function flushPromises(): Promise<void> {
 }
 
 export const hour = 3_600_000
+
+/**
+ * One session kept in memory and shared by several refreshers, each through its own store object, with a lock
+ * and change notifications as a file, Redis or browser store has them: a double of a shared store.
+ */
+export function sharedSession(initial?: TokenSet) {
+  let stored = initial
+  let lockTail: Promise<void> = Promise.resolve()
+  let holders = 0
+  const listeners = new Map<object, (tokens: TokenSet | undefined) => void>()
+  const log: string[] = []
+  const notifyOthers = (writer: object) => {
+    for (const [owner, listener] of listeners) if (owner !== writer) listener(stored)
+  }
+  function storeFor(name: string): TokenStore & Required<Pick<TokenStore, 'lock' | 'subscribe'>> {
+    const self = {}
+    return {
+      get: async () => stored,
+      set: async (tokens) => {
+        log.push(`${name} set ${tokens.accessToken}`)
+        stored = tokens
+        notifyOthers(self)
+      },
+      clear: async () => {
+        log.push(`${name} clear`)
+        stored = undefined
+        notifyOthers(self)
+      },
+      lock: async (critical, { signal }) => {
+        const previous = lockTail
+        let release!: () => void
+        lockTail = previous.then(
+          () =>
+            new Promise<void>((resolve) => {
+              release = resolve
+            }),
+        )
+        await previous
+        signal.throwIfAborted()
+        holders++
+        log.push(`${name} locked`)
+        try {
+          return await critical()
+        } finally {
+          holders--
+          log.push(`${name} unlocked`)
+          release()
+        }
+      },
+      subscribe: (listener) => {
+        listeners.set(self, listener)
+        return () => listeners.delete(self)
+      },
+    }
+  }
+  return {
+    storeFor,
+    log,
+    read: () => stored,
+    /** A peer that writes without the lock or a notification, as a process that crashed mid-way might have. */
+    writeBehindTheBack: (tokens: TokenSet | undefined) => {
+      stored = tokens
+    },
+    holders: () => holders,
+  }
+}
+
+/** A token endpoint with single-use refresh tokens that rotate on every refresh, counting each call and reuse. */
+export function rotatingEndpoint() {
+  let issued = 0
+  const consumed = new Set<string>()
+  const endpoint = {
+    calls: 0,
+    reused: 0,
+    refresh: (async ({ tokens }) => {
+      endpoint.calls++
+      await Promise.resolve()
+      const refreshToken = tokens?.refreshToken
+      if (refreshToken === undefined || consumed.has(refreshToken)) {
+        if (refreshToken !== undefined) endpoint.reused++
+        throw { error: 'invalid_grant' }
+      }
+      consumed.add(refreshToken)
+      issued++
+      return { accessToken: `a${issued}`, refreshToken: `r${issued}` }
+    }) satisfies RefreshFunction,
+  }
+  return endpoint
+}

@@ -33,7 +33,7 @@ describe('timeout', () => {
       expect(new Set(errors).size).toBe(1)
     })
 
-    it('keeps the tokens as for any transient failure, and the next call tries again', async () => {
+    it('keeps the tokens as for any transient failure, and the next call after the back-off tries again', async () => {
       const { refresh, calls } = controlledRefresh()
       const refresher = createTokenRefresher({
         refresh,
@@ -44,6 +44,9 @@ describe('timeout', () => {
       await vi.advanceTimersByTimeAsync(30_000)
       expect(await first).toBeInstanceOf(RefreshTimeoutError)
       expect(refresher.getTokens()?.refreshToken).toBe('r1')
+      // The refresh function honours its signal, as an HTTP call does.
+      calls[0]?.reject(calls[0].signal.reason)
+      await vi.advanceTimersByTimeAsync(1_000)
 
       const second = refresher.refreshAfterUnauthorized('a')
       await flushPromises()
@@ -105,7 +108,7 @@ describe('timeout', () => {
       })
     })
 
-    it('discards them if newer tokens were published meanwhile', async () => {
+    it('discards them if tokens were set meanwhile', async () => {
       const { refresh, calls } = controlledRefresh()
       const refresher = createTokenRefresher({
         refresh,
@@ -115,14 +118,31 @@ describe('timeout', () => {
       const waiter = refresher.refresh().catch((error: unknown) => error)
       await vi.advanceTimersByTimeAsync(30_000)
       await waiter
-      const retry = refresher.refresh()
-      await flushPromises()
-      calls[1]?.resolve({ accessToken: 'c', refreshToken: 'r3' })
-      await retry
+      await refresher.setTokens({ accessToken: 'c', refreshToken: 'r3' })
       calls[0]?.resolve({ accessToken: 'b', refreshToken: 'r2' })
       await flushPromises()
 
       expect(refresher.getTokens()).toMatchObject({ accessToken: 'c', refreshToken: 'r3' })
+    })
+
+    it('makes the next refresh wait for that result instead of sending the same refresh token again', async () => {
+      const { refresh, calls } = controlledRefresh()
+      const refresher = createTokenRefresher({
+        refresh,
+        initialTokens: { accessToken: 'a', refreshToken: 'r1' },
+      })
+
+      const waiter = refresher.refresh().catch((error: unknown) => error)
+      await vi.advanceTimersByTimeAsync(30_000)
+      expect(await waiter).toBeInstanceOf(RefreshTimeoutError)
+      await vi.advanceTimersByTimeAsync(1_000)
+      const next = refresher.refreshAfterUnauthorized('a')
+      await flushPromises()
+      expect(calls).toHaveLength(1)
+
+      calls[0]?.resolve({ accessToken: 'b', refreshToken: 'r2' })
+      expect(await next).toBe('b')
+      expect(calls).toHaveLength(1)
     })
   })
 })

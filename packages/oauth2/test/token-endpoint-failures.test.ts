@@ -58,8 +58,12 @@ async function failedRefresh(): Promise<{
   error: unknown
   cause: unknown
   refresher: ReturnType<typeof createTokenRefresher>
+  /** Moves the refresher's clock past the back-off that follows a transient failure. */
+  passBackoff: () => void
 }> {
+  let now = Date.now()
   const refresher = createTokenRefresher({
+    now: () => now,
     initialTokens: tokens,
     refresh: refreshTokenGrant({
       tokenEndpoint,
@@ -69,7 +73,10 @@ async function failedRefresh(): Promise<{
     onEvent: () => {},
   })
   const error = await refresher.refresh().catch((caught: unknown) => caught)
-  return { error, cause: (error as Error).cause, refresher }
+  const passBackoff = () => {
+    now += 60_000
+  }
+  return { error, cause: (error as Error).cause, refresher, passBackoff }
 }
 
 function expectNoSecretIn(error: unknown): void {
@@ -154,10 +161,10 @@ describe('when the answer is not a usable token response', () => {
 
 describe('when the server fails for a while', () => {
   it.each([500, 502, 503])(
-    'treats HTTP %i as transient and tries again at the next call',
+    'treats HTTP %i as transient and tries again at the first call after the back-off',
     async (status) => {
       handle = answer(status, 'text/plain', 'down for maintenance')
-      const { error, cause, refresher } = await failedRefresh()
+      const { error, cause, refresher, passBackoff } = await failedRefresh()
       expect(error).toBeInstanceOf(RefreshFailedError)
       expect(cause).toMatchObject({ name: 'AuthorizationServerError', status })
       expect((cause as Error).message).toBe(
@@ -166,6 +173,8 @@ describe('when the server fails for a while', () => {
       expect(refresher.getTokens()).toEqual(tokens)
       handle = goodAnswer
       await expect(refresher.getAccessToken()).resolves.toBe('current-access-token')
+      await expect(refresher.refresh()).rejects.toBe(error)
+      passBackoff()
       await expect(refresher.refresh()).resolves.toMatchObject({
         accessToken: 'fresh-access-token',
       })

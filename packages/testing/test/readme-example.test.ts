@@ -55,6 +55,8 @@ describe('loading the profile', () => {
     simulator.failTokenRequests('server-error')
 
     await expect(loadProfile(refresher)).rejects.toBeInstanceOf(RefreshFailedError)
+    // Within the back-off that follows, calls fail fast; the first one after it refreshes again.
+    simulator.clock.advance(60_000)
     await expect(loadProfile(refresher)).resolves.toMatchObject({ path: '/profile' })
   })
 

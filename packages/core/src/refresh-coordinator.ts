@@ -1,0 +1,443 @@
+import { startDeadline } from './deadline.js'
+import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from './errors.js'
+import { createEventReporter, type EventReporter } from './event-reporter.js'
+import type { RefreshReason } from './events.js'
+import { classifyRefreshFailure } from './failure-classification.js'
+import { createLocalLock, type Lock } from './local-lock.js'
+import { attemptRefresh, isSameSession, type RefreshOutcome } from './refresh-attempt.js'
+import { backoffDelayMs, readRetryAfterMs } from './refresh-backoff.js'
+import { refreshWindows } from './refresh-windows.js'
+import { capitalize, type ResolvedOptions } from './refresher-options.js'
+import { TokenPersistence } from './token-persistence.js'
+import type { TokenRefresher, WaitOptions } from './token-refresher.js'
+import { describeInvalidTokenSet, describeKind, type TokenSet } from './token-set.js'
+import { waitFor } from './wait-for.js'
+
+interface RefreshRun {
+  reason: RefreshReason
+  /** `#version` when the refresh started: if it moved, newer tokens were set and this run's outcome is stale. */
+  version: number
+  /** The tokens this refresh sets out to replace. */
+  previous: TokenSet | undefined
+  startedAt: number
+  /** Set once new tokens are in hand: only their bounded write is left, so the deadline lets it finish. */
+  obtained: boolean
+}
+
+/**
+ * The one refresh that is running: its outcome, and the access token of that outcome, derived once so
+ * that thousands of callers waiting for a token share one reaction instead of one each.
+ */
+interface InFlightRefresh {
+  tokens: Promise<TokenSet>
+  accessToken: Promise<string>
+  /** `#version` when it started: once tokens were published since, its outcome is out and new needs start anew. */
+  version: number
+}
+
+/** Transient failures in a row, and until when callers that need a refresh fail fast with the last one. */
+interface Backoff {
+  error: TokenRefreshError
+  failures: number
+  retryAt: number
+}
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+const noop = () => {}
+
+/**
+ * Keeps one set of tokens fresh: decides from the windows whether a caller gets the current token, waits for the
+ * one refresh in flight, or starts it; runs each refresh under a lock and a deadline; publishes what it brings.
+ */
+export class RefreshCoordinator implements TokenRefresher {
+  readonly #options: ResolvedOptions
+  readonly #events: EventReporter
+  readonly #persistence: TokenPersistence
+  // The store's own lock when it is shared with other refreshers, an in-process one otherwise.
+  readonly #lock: Lock
+  #tokens: TokenSet | undefined
+  // Derived from #tokens when they are published, so that a call on a fresh token makes one comparison.
+  #refreshAt = Number.POSITIVE_INFINITY
+  #backgroundRefreshAt = Number.POSITIVE_INFINITY
+  #backgroundRetryAt = 0
+  // Bumped whenever #tokens is replaced or cleared.
+  #version = 0
+  #inFlightRefresh: InFlightRefresh | undefined
+  // The signal handed to the running refresh function, to recognize it when it asks for a token.
+  #refreshSignal: AbortSignal | undefined
+  #sessionExpiredError: SessionExpiredError | undefined
+  #backoff: Backoff | undefined
+  #subscribed = false
+  // What a peer announced while the store was first read, applied once that read is done.
+  #peerTokensDuringLoad: { tokens: TokenSet | undefined } | undefined
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options
+    this.#events = createEventReporter(options.onEvent)
+    this.#persistence = new TokenPersistence(
+      options.store,
+      options.refreshTimeoutMs,
+      this.#events.storeFailed,
+    )
+    this.#lock = this.#persistence.shared
+      ? (critical, signal) => this.#persistence.lock(critical, signal)
+      : createLocalLock()
+    if (this.#persistence.loaded && options.initialTokens !== undefined)
+      this.#publish(Object.freeze({ ...options.initialTokens }))
+  }
+
+  getAccessToken(options?: WaitOptions): Promise<string> {
+    const tokens = this.#tokens
+    if (tokens !== undefined && this.#options.now() < this.#backgroundRefreshAt) {
+      return Promise.resolve(tokens.accessToken)
+    }
+    return this.#afterLoading(options?.signal, (signal) => this.#currentAccessToken(signal))
+  }
+
+  refreshAfterUnauthorized(rejectedAccessToken: string, options?: WaitOptions): Promise<string> {
+    if (typeof rejectedAccessToken !== 'string') {
+      return Promise.reject(
+        new TypeError(
+          `Expected \`rejectedAccessToken\` to be a string, got ${describeKind(rejectedAccessToken)}`,
+        ),
+      )
+    }
+    return this.#afterLoading(options?.signal, (signal) =>
+      this.#answerUnauthorized(rejectedAccessToken, signal),
+    )
+  }
+
+  refresh(options?: WaitOptions): Promise<TokenSet> {
+    return this.#afterLoading(options?.signal, (signal) => {
+      this.#throwIfSessionExpired()
+      return this.#joinRefresh('forced', signal, 'tokens')
+    })
+  }
+
+  getTokens(): TokenSet | undefined {
+    return this.#tokens
+  }
+
+  async setTokens(tokens: TokenSet): Promise<void> {
+    const problem = describeInvalidTokenSet(tokens, 'tokens')
+    if (problem !== undefined) throw new TypeError(capitalize(problem))
+    const next = Object.freeze({ ...tokens })
+    this.#persistence.markLoaded()
+    this.#listenToPeers()
+    this.#sessionExpiredError = undefined
+    this.#publish(next)
+    const failure = await this.#persistence.write(next)
+    if (failure !== undefined) throw failure.error
+  }
+
+  async clear(): Promise<void> {
+    this.#persistence.markLoaded()
+    this.#listenToPeers()
+    this.#publish(undefined)
+    const failure = await this.#persistence.write(undefined)
+    if (failure !== undefined) throw failure.error
+  }
+
+  [inspectSymbol](): string {
+    const state = this.#sessionExpiredError
+      ? 'session expired'
+      : this.#tokens === undefined
+        ? 'no tokens'
+        : `expiresAt: ${this.#tokens.expiresAt ?? 'unknown'}`
+    return `TokenRefresher { ${state}${this.#inFlightRefresh ? ', refreshing' : ''} }`
+  }
+
+  // Runs `next` once the store has been read. Not an async function: a caller waiting for a refresh
+  // then costs one promise reaction rather than a suspended async frame, which counts with thousands.
+  #afterLoading<T>(
+    signal: AbortSignal | undefined,
+    next: (signal: AbortSignal | undefined) => T | Promise<T>,
+  ): Promise<T> {
+    if (!this.#persistence.loaded) {
+      this.#listenToPeers()
+      const loading = this.#persistence.load((stored) => this.#applyLoaded(stored))
+      return waitFor(loading, signal).then(() => next(signal))
+    }
+    try {
+      return Promise.resolve(next(signal))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #answerUnauthorized(rejectedAccessToken: string, signal: AbortSignal | undefined) {
+    this.#throwIfSessionExpired()
+    const tokens = this.#tokens
+    if (tokens !== undefined && tokens.accessToken !== rejectedAccessToken) {
+      this.#events.emit({ type: 'stale-unauthorized' })
+      return this.#currentAccessToken(signal)
+    }
+    // The API rejected this token: nobody gets it again, every caller waits for its replacement.
+    this.#refreshAt = Number.NEGATIVE_INFINITY
+    this.#backgroundRefreshAt = Number.NEGATIVE_INFINITY
+    return this.#joinRefresh(
+      tokens === undefined ? 'missing' : 'unauthorized',
+      signal,
+      'accessToken',
+    )
+  }
+
+  #currentAccessToken(signal: AbortSignal | undefined): string | Promise<string> {
+    this.#throwIfSessionExpired()
+    const tokens = this.#tokens
+    if (tokens === undefined) return this.#joinRefresh('missing', signal, 'accessToken')
+    const now = this.#options.now()
+    if (this.#mustRefresh(now)) {
+      const reason = this.#refreshAt === Number.NEGATIVE_INFINITY ? 'unauthorized' : 'expired'
+      return this.#joinRefresh(reason, signal, 'accessToken')
+    }
+    if (this.#shouldRefresh(now)) this.#startRefresh('background')
+    return tokens.accessToken
+  }
+
+  #mustRefresh(now: number): boolean {
+    return now >= this.#refreshAt
+  }
+
+  #shouldRefresh(now: number): boolean {
+    return (
+      now >= this.#backgroundRefreshAt &&
+      now >= this.#backgroundRetryAt &&
+      this.#joinableRefresh() === undefined &&
+      !this.#backingOff(now)
+    )
+  }
+
+  #backingOff(now: number): boolean {
+    return this.#backoff !== undefined && now < this.#backoff.retryAt
+  }
+
+  #throwIfSessionExpired(): void {
+    if (this.#sessionExpiredError !== undefined) throw this.#sessionExpiredError
+  }
+
+  // Waits for the running refresh, or starts one; or refuses at once, with what the caller is to reject with.
+  #joinRefresh<Key extends 'tokens' | 'accessToken'>(
+    reason: RefreshReason,
+    signal: AbortSignal | undefined,
+    outcome: Key,
+  ): InFlightRefresh[Key] {
+    const refusal = this.#refusal(signal)
+    if (refusal !== undefined) return refusal as Promise<unknown> as InFlightRefresh[Key]
+    const refresh = this.#joinableRefresh() ?? this.#startRefresh(reason)
+    return waitFor(refresh[outcome] as Promise<unknown>, signal) as InFlightRefresh[Key]
+  }
+
+  #refusal(signal: AbortSignal | undefined): Promise<never> | undefined {
+    // A caller that has already given up must not start a refresh nobody waits for.
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (signal !== undefined && signal === this.#refreshSignal) {
+      // The refresh function is asking for a token, which would wait for itself until the timeout.
+      return Promise.reject(
+        new TypeError(
+          'The refresh function asked the refresher for an access token, which waits for that very refresh: send the token request without one',
+        ),
+      )
+    }
+    // Inside the back-off after a transient failure, the token endpoint is not asked again: fail fast.
+    if (this.#joinableRefresh() === undefined && this.#backingOff(this.#options.now())) {
+      return Promise.reject((this.#backoff as Backoff).error)
+    }
+    return undefined
+  }
+
+  // The running refresh, unless it has already published its outcome and only its waiters are left to resume.
+  #joinableRefresh(): InFlightRefresh | undefined {
+    const inFlight = this.#inFlightRefresh
+    return inFlight?.version === this.#version ? inFlight : undefined
+  }
+
+  #startRefresh(reason: RefreshReason): InFlightRefresh {
+    let settle!: (outcome: Promise<TokenSet>) => void
+    const refresh = new Promise<TokenSet>((resolve) => {
+      settle = resolve
+    }).finally(() => {
+      if (this.#inFlightRefresh === inFlight) this.#inFlightRefresh = undefined
+    })
+    const inFlight: InFlightRefresh = {
+      tokens: refresh,
+      accessToken: refresh.then((tokens) => tokens.accessToken),
+      version: this.#version,
+    }
+    // Recorded before the refresh function runs: if it, or an event listener, asks for a token
+    // before its first await, it must join this refresh rather than start another.
+    this.#inFlightRefresh = inFlight
+    // Nobody may be left to handle a failure: a background refresh, or one whose waiters all aborted.
+    refresh.catch(noop)
+    inFlight.accessToken.catch(noop)
+    settle(this.#runRefresh(reason))
+    return inFlight
+  }
+
+  async #runRefresh(reason: RefreshReason): Promise<TokenSet> {
+    const { now, refreshTimeoutMs } = this.#options
+    const run: RefreshRun = {
+      reason,
+      version: this.#version,
+      previous: this.#tokens,
+      startedAt: now(),
+      obtained: false,
+    }
+    this.#events.emit({ type: 'refresh-started', reason })
+    const deadline = startDeadline(
+      refreshTimeoutMs,
+      `Refresh did not settle within ${refreshTimeoutMs} ms`,
+    )
+    // Waiting for the lock counts toward the deadline. The section itself may outlive it: a refresh function
+    // that ignores its signal still holds the lock, and its late result is persisted and published.
+    const exclusive = this.#lock(async () => {
+      const outcome = await attemptRefresh({
+        previous: run.previous,
+        deadline,
+        persistence: this.#persistence,
+        refresh: this.#options.refresh,
+        isSessionExpired: this.#options.isSessionExpired,
+        held: () => this.#tokens,
+        isCurrent: () => run.version === this.#version,
+        onCall: (signal) => {
+          this.#refreshSignal = signal
+        },
+        onObtained: () => {
+          run.obtained = true
+        },
+      })
+      return this.#succeed(run, outcome)
+    }, deadline.signal)
+    exclusive.catch((late: unknown) => {
+      // A late `invalid_grant`, after the waiters got their timeout, still ends the session.
+      if (deadline.signal.aborted && late instanceof SessionExpiredError)
+        this.#endSession(run, late)
+    })
+    try {
+      return await deadline.race(exclusive, () => run.obtained)
+    } catch (error) {
+      return this.#fail(run, classifyRefreshFailure(error, this.#options.isSessionExpired))
+    } finally {
+      deadline.dispose()
+    }
+  }
+
+  #succeed(run: RefreshRun, outcome: RefreshOutcome): TokenSet {
+    const { tokens, adopted, late } = outcome
+    const superseded = run.version !== this.#version
+    if (!superseded) {
+      this.#backoff = undefined
+      this.#publish(tokens)
+    }
+    if (!(adopted && superseded)) {
+      this.#events.emit({
+        type: 'refresh-succeeded',
+        reason: run.reason,
+        durationMs: this.#options.now() - run.startedAt,
+        expiresAt: tokens.expiresAt,
+        refreshTokenRotated:
+          tokens.refreshToken !== undefined && tokens.refreshToken !== run.previous?.refreshToken,
+        late,
+        adopted,
+        superseded,
+      })
+    }
+    return superseded ? this.#current() : tokens
+  }
+
+  // What the waiters of a refresh whose outcome is stale get: the tokens set meanwhile, or the session's end.
+  #current(): TokenSet {
+    this.#throwIfSessionExpired()
+    if (this.#tokens !== undefined) return this.#tokens
+    throw new SessionExpiredError('Tokens were cleared while a refresh was running')
+  }
+
+  #fail(run: RefreshRun, error: TokenRefreshError): TokenSet {
+    const now = this.#options.now()
+    const failed = {
+      type: 'refresh-failed',
+      reason: run.reason,
+      durationMs: now - run.startedAt,
+      error,
+    } as const
+    if (run.version !== this.#version || error instanceof SessionExpiredError) {
+      this.#events.emit(failed)
+      if (run.version !== this.#version) return this.#current()
+      this.#endSession(run, error as SessionExpiredError)
+      throw error
+    }
+    const failures = (this.#backoff?.failures ?? 0) + 1
+    const retryAt = now + backoffDelayMs(failures, this.#options, readRetryAfterMs(error, now))
+    this.#backoff = { error, failures, retryAt }
+    this.#backgroundRetryAt = now + this.#options.backgroundRetryIntervalMs
+    this.#events.emit({ ...failed, retryAt })
+    throw error
+  }
+
+  #endSession(run: RefreshRun, error: SessionExpiredError): void {
+    if (run.version === this.#version) this.#expireSession(error)
+  }
+
+  #expireSession(error: SessionExpiredError): void {
+    this.#sessionExpiredError = error
+    this.#publish(undefined)
+    this.#events.emit({ type: 'session-expired', error })
+    const { onSessionExpired } = this.#options
+    if (onSessionExpired === undefined) return
+    try {
+      onSessionExpired(error)
+    } catch (callbackError) {
+      console.error('tokenflight: the onSessionExpired callback threw', callbackError)
+    }
+  }
+
+  #applyLoaded(stored: TokenSet | undefined): void {
+    const tokens = stored ?? this.#options.initialTokens
+    if (tokens !== undefined) this.#publish(Object.freeze({ ...tokens }))
+    const announced = this.#peerTokensDuringLoad
+    this.#peerTokensDuringLoad = undefined
+    if (announced !== undefined) this.#adoptPeerTokens(announced.tokens)
+  }
+
+  #listenToPeers(): void {
+    if (this.#subscribed) return
+    this.#subscribed = true
+    this.#persistence.subscribe((tokens) => this.#adoptPeerTokens(tokens))
+  }
+
+  // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.
+  #adoptPeerTokens(tokens: TokenSet | undefined): void {
+    if (!this.#persistence.loaded) {
+      this.#peerTokensDuringLoad = { tokens }
+      return
+    }
+    if (tokens === undefined || tokens === null) {
+      if (this.#tokens === undefined || this.#sessionExpiredError !== undefined) return
+      this.#expireSession(
+        new SessionExpiredError('Another refresher sharing the store ended the session'),
+      )
+      return
+    }
+    const problem = describeInvalidTokenSet(tokens)
+    if (problem !== undefined) {
+      const error = new RefreshFailedError(`Store announced an invalid token set: ${problem}`)
+      this.#events.storeFailed('subscribe', error)
+      return
+    }
+    if (isSameSession(tokens, this.#tokens)) return
+    this.#sessionExpiredError = undefined
+    this.#publish(Object.freeze({ ...tokens }))
+    this.#events.emit({ type: 'tokens-adopted' })
+  }
+
+  // Every change of tokens goes through here: a new version, no back-off, and the windows of the new token.
+  #publish(tokens: TokenSet | undefined): void {
+    this.#version++
+    this.#tokens = tokens
+    this.#backoff = undefined
+    this.#backgroundRetryAt = 0
+    const windows = refreshWindows(tokens?.expiresAt, this.#options.now(), this.#options)
+    this.#refreshAt = windows.refreshAt
+    this.#backgroundRefreshAt = windows.backgroundRefreshAt
+  }
+}

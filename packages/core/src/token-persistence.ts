@@ -1,0 +1,162 @@
+import { startDeadline } from './deadline.js'
+import { RefreshFailedError, TokenRefreshError } from './errors.js'
+import { describeInvalidTokenSet, type TokenSet } from './token-set.js'
+import type { TokenStore } from './token-store.js'
+
+/** A store method, as events and messages name it. */
+export type StoreOperation = 'get' | 'set' | 'clear' | 'lock' | 'subscribe'
+
+/** What a store write failed with; undefined when it succeeded. */
+export type StoreFailure = { error: unknown } | undefined
+
+/**
+ * Everything a refresher asks of its store: one read at first use, writes one after the other, fresh reads under a
+ * shared lock, and change notifications. Each store call is bounded by `timeoutMs`, so that a store that never
+ * answers holds no caller, no later write and no lock for good; each failure is reported.
+ */
+export class TokenPersistence {
+  readonly #store: TokenStore | undefined
+  readonly #timeoutMs: number
+  readonly #report: (operation: StoreOperation, error: unknown) => void
+  #loaded: boolean
+  #loading: Promise<void> | undefined
+  // Resolves the callers waiting for the first read as soon as tokens are set or cleared instead.
+  #markLoaded: (() => void) | undefined
+  // Writes run one after the other, so that the store ends with the tokens set last; a write that outlives its
+  // bound lets the next one go.
+  #writes: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    store: TokenStore | undefined,
+    timeoutMs: number,
+    report: (operation: StoreOperation, error: unknown) => void,
+  ) {
+    this.#store = store
+    this.#timeoutMs = timeoutMs
+    this.#report = report
+    this.#loaded = store === undefined
+  }
+
+  /** Whether there is a store at all, rather than memory only. */
+  get hasStore(): boolean {
+    return this.#store !== undefined
+  }
+
+  /** Whether the store is shared with other refreshers through its `lock`. */
+  get shared(): boolean {
+    return typeof this.#store?.lock === 'function'
+  }
+
+  /** Whether the first read is done, or no longer needed because tokens were set or cleared. */
+  get loaded(): boolean {
+    return this.#loaded
+  }
+
+  markLoaded(): void {
+    this.#loaded = true
+    this.#markLoaded?.()
+  }
+
+  /**
+   * Reads the store once for every caller waiting on it and hands what it holds to `apply`, unless tokens were set
+   * or cleared meanwhile. A read that fails or outlives its bound rejects its callers; the next call reads again.
+   */
+  load(apply: (stored: TokenSet | undefined) => void): Promise<void> {
+    if (this.#loading === undefined) {
+      const read = this.read().then((stored) => {
+        if (this.#loaded) return
+        this.#loaded = true
+        apply(stored)
+      })
+      const marked = new Promise<void>((resolve) => {
+        this.#markLoaded = resolve
+      })
+      this.#loading = Promise.race([read, marked]).finally(() => {
+        this.#loading = undefined
+        this.#markLoaded = undefined
+      })
+    }
+    return this.#loading
+  }
+
+  /** Reads the store now, as it is: a token set checked for validity, or undefined. */
+  async read(): Promise<TokenSet | undefined> {
+    const store = this.#store
+    if (store === undefined) return undefined
+    let stored: unknown
+    try {
+      stored = await this.#bounded('get', () => store.get())
+    } catch (error) {
+      this.#report('get', error)
+      throw asTypedError(error, 'Could not read tokens from the store')
+    }
+    if (stored === undefined || stored === null) return undefined
+    const problem = describeInvalidTokenSet(stored)
+    if (problem !== undefined) {
+      const error = new RefreshFailedError(`Store holds an invalid token set: ${problem}`)
+      this.#report('get', error)
+      throw error
+    }
+    return Object.freeze({ ...(stored as TokenSet) })
+  }
+
+  /** Writes tokens, or clears them when undefined, after every earlier write; resolves to the failure, if any. */
+  write(tokens: TokenSet | undefined): Promise<StoreFailure> {
+    const store = this.#store
+    if (store === undefined) return Promise.resolve(undefined)
+    const operation = tokens === undefined ? 'clear' : 'set'
+    const write = this.#writes
+      .then(() =>
+        this.#bounded(operation, () => (tokens === undefined ? store.clear() : store.set(tokens))),
+      )
+      .then(
+        (): StoreFailure => undefined,
+        (error: unknown): StoreFailure => {
+          this.#report(operation, error)
+          return { error }
+        },
+      )
+    this.#writes = write
+    return write
+  }
+
+  /** Runs `critical` under the store's lock; `signal` gives up waiting for it. */
+  lock<T>(critical: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const store = this.#store as Required<TokenStore>
+    return new Promise<T>((resolve) => resolve(store.lock(critical, { signal }))).catch(
+      (error: unknown) => {
+        // What `critical` threw is already typed; anything else is the lock's own failure.
+        if (error instanceof TokenRefreshError) throw error
+        this.#report('lock', error)
+        throw new RefreshFailedError('The token store could not take its lock', { cause: error })
+      },
+    )
+  }
+
+  /** Listens for tokens another refresher wrote to a shared store; returns the unsubscribe, a no-op without one. */
+  subscribe(listener: (tokens: TokenSet | undefined) => void): () => void {
+    const store = this.#store
+    if (typeof store?.subscribe !== 'function') return () => {}
+    try {
+      return store.subscribe(listener)
+    } catch (error) {
+      this.#report('subscribe', error)
+      return () => {}
+    }
+  }
+
+  #bounded<T>(operation: StoreOperation, call: () => T | Promise<T>): Promise<T> {
+    const deadline = startDeadline(
+      this.#timeoutMs,
+      `The token store did not finish \`${operation}\` within ${this.#timeoutMs} ms`,
+    )
+    return deadline
+      .race(new Promise<T>((resolve) => resolve(call())))
+      .finally(() => deadline.dispose())
+  }
+}
+
+function asTypedError(error: unknown, message: string): TokenRefreshError {
+  if (error instanceof TokenRefreshError) return error
+  return new RefreshFailedError(message, { cause: error })
+}
