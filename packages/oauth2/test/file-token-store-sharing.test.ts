@@ -1,4 +1,4 @@
-import { access, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
+import { access, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -104,31 +104,36 @@ describe('fileTokenStore: the lock file', () => {
 })
 
 describe('fileTokenStore: when the token file cannot be locked', () => {
-  it('rejects with the path and the system error code', async () => {
-    const blocker = join(directory, 'not-a-directory')
-    await writeFile(blocker, '')
-    const blocked = join(blocker, 'tokens.json')
-    const error = await fileTokenStore(blocked)
+  it('rejects with the path and the system error code when the lock is not a file', async () => {
+    await mkdir(`${path}.lock`)
+    const error = await fileTokenStore(path)
       .lock(async () => {}, { signal: signal() })
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(TokenFileError)
-    expect(error).toMatchObject({ name: 'TokenFileError', reason: 'lock-failed', path: blocked })
-    expect((error as Error).message).toMatch(
-      /^Could not lock the token file .+ \((EEXIST|ENOTDIR)\)$/,
-    )
+    expect(error).toMatchObject({ name: 'TokenFileError', reason: 'lock-failed', path })
+    expect((error as Error).message).toBe(`Could not lock the token file ${path} (EISDIR)`)
   })
 
-  // procfs lets nobody, root included, create files.
-  it.runIf(process.platform === 'linux')(
-    'rejects in a directory where nothing can be created',
-    async () => {
-      const error = await fileTokenStore('/proc/self/tokenflight-tokens.json')
-        .lock(async () => {}, { signal: signal() })
-        .catch((caught: unknown) => caught)
-      expect(error).toMatchObject({ name: 'TokenFileError', reason: 'lock-failed' })
-      expect((error as Error).message).toMatch(
-        /^Could not lock the token file \/proc\/self\/tokenflight-tokens\.json \(E[A-Z]+\)$/,
+  // procfs lets nobody, root included, create files; a regular file where the directory should be does the same.
+  it.each([
+    ['/proc/self/tokenflight-tokens.json', 'ENOENT'],
+    ['not-a-directory/tokens.json', 'ENOTDIR'],
+  ])(
+    'runs critical without the lock where nothing can be created (%s), with one warning',
+    async (location, code) => {
+      if (location.startsWith('/proc') && process.platform !== 'linux') return
+      await writeFile(join(directory, 'not-a-directory'), '')
+      const unwritable = location.startsWith('/') ? location : join(directory, location)
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const store = fileTokenStore(unwritable)
+      expect(await store.lock(async () => 'ran', { signal: signal() })).toBe('ran')
+      expect(await store.lock(async () => 'again', { signal: signal() })).toBe('again')
+      expect(warn).toHaveBeenCalledOnce()
+      expect(warn).toHaveBeenCalledWith(
+        `tokenflight: could not create the lock file ${unwritable}.lock (${code}): refreshing without it. Nothing can be written in that directory, so the tokens cannot be saved and processes sharing the file cannot coordinate`,
       )
+      const error = await store.set(tokens).catch((caught: unknown) => caught)
+      expect(error).toMatchObject({ name: 'TokenFileError', reason: 'unwritable' })
     },
   )
 

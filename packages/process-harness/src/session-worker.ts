@@ -89,7 +89,8 @@ function measureLock(store: Required<TokenStore>): TokenStore {
 }
 
 function recorded(refresh: RefreshFunction): RefreshFunction {
-  return (context) => {
+  const { tokenLifetimeMs } = options
+  return async (context) => {
     const request = {
       pid: process.pid,
       at: Date.now(),
@@ -97,7 +98,10 @@ function recorded(refresh: RefreshFunction): RefreshFunction {
     }
     report.tokenRequests.push(request)
     void send({ type: 'token-request', request })
-    return refresh(context)
+    const tokens = await refresh(context)
+    return tokenLifetimeMs === undefined
+      ? tokens
+      : { ...tokens, expiresAt: Date.now() + tokenLifetimeMs }
   }
 }
 
@@ -139,7 +143,9 @@ const refresher = createTokenRefresher({
 })
 const api = withTokenRefresh(fetch, refresher)
 
-async function callUntil(until: number): Promise<void> {
+let until = 0
+
+async function callUntilStopped(): Promise<void> {
   while (Date.now() < until) {
     const startedAt = performance.now()
     report.calls++
@@ -156,8 +162,10 @@ async function callUntil(until: number): Promise<void> {
 }
 
 process.on('message', async (message: ParentMessage) => {
+  if (message.type === 'stop') until = 0
   if (message.type !== 'start') return
-  await Promise.all(Array.from({ length: options.callers }, () => callUntil(message.until)))
+  until = message.until
+  await Promise.all(Array.from({ length: options.callers }, () => callUntilStopped()))
   await send({ type: 'report', report })
   // The store's subscription and the Redis client would keep the process alive.
   process.exit(0)

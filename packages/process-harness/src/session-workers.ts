@@ -32,8 +32,12 @@ export interface SessionWorkers {
   readonly tokenRequests: readonly TokenRequestRecord[]
   /** Calls `listener` at each token request a worker is about to send. */
   onTokenRequest(listener: (request: TokenRequestRecord) => void): void
-  /** Starts the load in every worker, until `durationMs` from now. */
+  /** Starts the load in every worker, for `durationMs` at most. */
   start(durationMs: number): void
+  /** Ends the load now: each caller finishes its call, and each worker reports. */
+  stop(): void
+  /** Resolves once the workers together sent `count` token requests. */
+  tokenRequestsReach(count: number): Promise<void>
   /** The reports of the workers that finished; a worker that was killed has none. */
   reports(): Promise<WorkerReport[]>
   /** Kills every worker still running. */
@@ -91,6 +95,9 @@ export async function startSessionWorkers(
       for (const listener of listeners) listener(request)
     }),
   )
+  const send = (message: ParentMessage) => {
+    for (const worker of workers) if (worker.process.connected) worker.process.send(message)
+  }
   try {
     await Promise.all(workers.map((worker) => worker.ready))
   } catch (error) {
@@ -103,12 +110,13 @@ export async function startSessionWorkers(
     onTokenRequest: (listener) => {
       listeners.push(listener)
     },
-    start: (durationMs) => {
-      const message: ParentMessage = { type: 'start', until: Date.now() + durationMs }
-      for (const worker of workers) {
-        if (worker.process.connected) worker.process.send(message)
-      }
-    },
+    start: (durationMs) => send({ type: 'start', until: Date.now() + durationMs }),
+    stop: () => send({ type: 'stop' }),
+    tokenRequestsReach: (count) =>
+      new Promise((resolve) => {
+        if (tokenRequests.length >= count) resolve()
+        else listeners.push(() => tokenRequests.length >= count && resolve())
+      }),
     reports: async () => {
       const settled = await Promise.allSettled(workers.map((worker) => worker.report))
       return settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))

@@ -17,6 +17,12 @@ export interface WorkerOptions {
   callers: number
   /** Milliseconds each caller waits between its calls. */
   pauseMs: number
+  /**
+   * Shortens the lifetime of each token the refresher gets to this many milliseconds (its `expiresAt`), while the
+   * provider keeps accepting it for its own, longer lifetime: the refreshers expire and refresh on a short cycle,
+   * and a request delayed by a loaded machine still finds its token valid. Default: the provider's lifetime.
+   */
+  tokenLifetimeMs?: number
   /** The refresher's `refreshTimeoutMs`; default core's. */
   refreshTimeoutMs?: number
 }
@@ -55,8 +61,8 @@ export type WorkerMessage =
   | { type: 'token-request'; request: TokenRequestRecord }
   | { type: 'report'; report: WorkerReport }
 
-/** Starts the load: every caller calls until `until` (epoch ms). */
-export type ParentMessage = { type: 'start'; until: number }
+/** Starts the load: every caller calls until `until` (epoch ms), or until `stop` comes first. */
+export type ParentMessage = { type: 'start'; until: number } | { type: 'stop' }
 
 /** The environment variable that carries a worker's `WorkerOptions`, as JSON. */
 export const workerOptionsVariable = 'TOKENFLIGHT_WORKER_OPTIONS'

@@ -52,8 +52,8 @@ interface Holding {
 }
 
 const knownOptions = new Set(['client', 'key', 'lockLeaseMs'])
-const firstRetryMs = 5
-const maxRetryMs = 50
+const firstRetryMs = 2
+const maxRetryMs = 20
 
 /**
  * A token store in Redis, for many processes and machines that share one session: a lock in Redis lets one of

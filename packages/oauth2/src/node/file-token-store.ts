@@ -87,7 +87,14 @@ export function fileTokenStore(
   const lockStaleMs = optionalDuration(options.lockStaleMs, 'lockStaleMs', 10_000)
   const pollIntervalMs = optionalDuration(options.pollIntervalMs, 'pollIntervalMs', 500)
   const file = resolve(path instanceof URL ? fileURLToPath(path) : path)
-  const fileLock = createTokenFileLock(file, lockStaleMs)
+  let warnedUnwritable = false
+  const fileLock = createTokenFileLock(file, lockStaleMs, (failure) => {
+    if (warnedUnwritable) return
+    warnedUnwritable = true
+    console.warn(
+      `tokenflight: could not create the lock file ${file}.lock${codeSuffix(failure.cause)}: refreshing without it. Nothing can be written in that directory, so the tokens cannot be saved and processes sharing the file cannot coordinate`,
+    )
+  })
   const listeners = new Set<(tokens: TokenSet | undefined) => void>()
   let stopWatching: (() => void) | undefined
   // The content last seen by the watcher, and what this store wrote that the watcher has not seen yet: neither is

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { unlinkSync } from 'node:fs'
+import { type FSWatcher, unlinkSync, watch } from 'node:fs'
 import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 
 /** The lock beside a token file: `<file>.lock`, a small file naming its holder, kept fresh while held. */
 export interface TokenFileLock {
@@ -17,11 +17,21 @@ export interface TokenFileLock {
 /** Thrown inside the lock module only; the store turns these into `TokenFileError`s naming the file. */
 export class LockFailure extends Error {
   constructor(
-    readonly kind: 'lost' | 'failed',
+    /** `'unwritable'`: nothing can be created beside the file, so nobody can write it either. */
+    readonly kind: 'lost' | 'failed' | 'unwritable',
     options?: { cause?: unknown },
   ) {
-    super(kind === 'lost' ? 'Lock lost' : 'Lock failed', options)
+    super(`Lock ${kind}`, options)
   }
+}
+
+// The directory refuses new files: the token file cannot be written there either.
+const unwritableCodes = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR'])
+
+function creationFailure(error: unknown): LockFailure {
+  return new LockFailure(unwritableCodes.has(codeOf(error) ?? '') ? 'unwritable' : 'failed', {
+    cause: error,
+  })
 }
 
 interface Holding {
@@ -38,7 +48,11 @@ const maxRetryMs = 50
  * rmdir, mkdir) lets two waiters both win (node-proper-lockfile issue #121, open), it takes no AbortSignal, and it
  * names no holder, which a fenced write needs to check.
  */
-export function createTokenFileLock(file: string, staleMs: number): TokenFileLock {
+export function createTokenFileLock(
+  file: string,
+  staleMs: number,
+  onUnwritable: (failure: LockFailure) => void,
+): TokenFileLock {
   const lockPath = `${file}.lock`
   // Calls of one store queue here first, so that the file only arbitrates between stores.
   let queue: Promise<void> = Promise.resolve()
@@ -47,23 +61,32 @@ export function createTokenFileLock(file: string, staleMs: number): TokenFileLoc
   async function acquire(signal: AbortSignal): Promise<Holding> {
     const content = `${JSON.stringify({ owner: randomUUID(), pid: process.pid, hostname: hostname() })}\n`
     let retryMs = firstRetryMs
-    for (;;) {
-      signal.throwIfAborted()
-      if (await tryCreate(content)) {
-        const holding: Holding = {
-          content,
-          lost: false,
-          heartbeat: setInterval(() => void keepFresh(holding), Math.max(1, staleMs / 3)),
-        }
-        // A lock must not keep the process alive, and one left behind by a normal exit need not wait to go stale.
-        holding.heartbeat.unref()
-        process.on('exit', removeOnExit)
-        return holding
+    let release: ReleaseWatch | undefined
+    try {
+      for (;;) {
+        signal.throwIfAborted()
+        if (await tryCreate(content)) return hold(content)
+        if (await takeOverIfStale()) continue
+        // Woken as soon as the holder removes the lock; the back-off is for file systems that report nothing.
+        release ??= watchRelease(lockPath)
+        await release.next(retryMs * (0.5 + Math.random() / 2), signal)
+        retryMs = Math.min(maxRetryMs, retryMs * 1.5)
       }
-      if (await takeOverIfStale()) continue
-      await sleep(retryMs * (0.5 + Math.random() / 2), signal)
-      retryMs = Math.min(maxRetryMs, retryMs * 1.5)
+    } finally {
+      release?.close()
     }
+  }
+
+  function hold(content: string): Holding {
+    const holding: Holding = {
+      content,
+      lost: false,
+      heartbeat: setInterval(() => void keepFresh(holding), Math.max(1, staleMs / 3)),
+    }
+    // A lock must not keep the process alive, and one left behind by a normal exit need not wait to go stale.
+    holding.heartbeat.unref()
+    process.on('exit', removeOnExit)
+    return holding
   }
 
   async function tryCreate(content: string, madeDirectory = false): Promise<boolean> {
@@ -72,13 +95,11 @@ export function createTokenFileLock(file: string, staleMs: number): TokenFileLoc
       handle = await open(lockPath, 'wx', 0o600)
     } catch (error) {
       if (codeOf(error) === 'EEXIST') return false
-      if (codeOf(error) !== 'ENOENT' || madeDirectory) {
-        throw new LockFailure('failed', { cause: error })
-      }
+      if (codeOf(error) !== 'ENOENT' || madeDirectory) throw creationFailure(error)
       try {
         await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 })
       } catch (mkdirError) {
-        throw new LockFailure('failed', { cause: mkdirError })
+        throw creationFailure(mkdirError)
       }
       return tryCreate(content, true)
     }
@@ -203,6 +224,12 @@ export function createTokenFileLock(file: string, staleMs: number): TokenFileLoc
       try {
         holding = await acquire(signal)
       } catch (error) {
+        if (error instanceof LockFailure && error.kind === 'unwritable') {
+          // A store nobody can write cannot be shared anyway: refreshing without the lock keeps the session
+          // going in this process, and its writes fail with their own typed error.
+          onUnwritable(error)
+          return critical().finally(leave)
+        }
         leave()
         throw error
       }
@@ -230,18 +257,52 @@ function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
   })
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
+interface ReleaseWatch {
+  /** Resolves when the lock file is removed or renamed, or after `ms`; rejects if the signal aborts first. */
+  next(ms: number, signal: AbortSignal): Promise<void>
+  close(): void
+}
+
+function watchRelease(lockPath: string): ReleaseWatch {
+  const name = basename(lockPath)
+  // A change seen while nobody waits is kept for the next wait.
+  let changed = false
+  let wake = () => {
+    changed = true
+  }
+  const onChange = () => wake()
+  let watcher: FSWatcher | undefined
+  try {
+    watcher = watch(dirname(lockPath), { persistent: false }, (_event, file) => {
+      if (file === null || file === name) onChange()
+    })
+    watcher.on('error', () => watcher?.close())
+  } catch {
+    // Not watchable: the back-off alone paces the retries.
+  }
+  return {
+    next: (ms, signal) =>
+      new Promise((resolve, reject) => {
+        if (changed) {
+          changed = false
+          resolve()
+          return
+        }
+        const settle = (outcome: () => void) => {
+          clearTimeout(timer)
+          signal.removeEventListener('abort', onAbort)
+          wake = () => {
+            changed = true
+          }
+          outcome()
+        }
+        const onAbort = () => settle(() => reject(signal.reason))
+        const timer = setTimeout(() => settle(resolve), ms)
+        wake = () => settle(resolve)
+        signal.addEventListener('abort', onAbort, { once: true })
+      }),
+    close: () => watcher?.close(),
+  }
 }
 
 export function codeOf(error: unknown): string | undefined {

@@ -19,8 +19,19 @@ import {
   type WorkerStore,
 } from '../../src/index.js'
 
-/** Short tokens, so that a run of a few seconds goes through ten expiries and more. */
-export const accessTokenLifetimeMs = 300
+/**
+ * The lifetime the refreshers are told, short so that a run of a few seconds goes through ten expiries. The provider
+ * accepts each token four times as long: on a loaded machine a request can take hundreds of milliseconds, and one
+ * sent with a token that is due but valid must not fail for that. Rotation and reuse detection are the provider's,
+ * as they are: a refresh token used twice still revokes the session, and every later call fails.
+ */
+export const accessTokenLifetimeMs = 400
+export const providerTokenLifetimeMs = 4 * accessTokenLifetimeMs
+
+/** The first tokens of a session, as a sign-in gives them, with the lifetime the refreshers are told. */
+export function signIn(provider: OAuthSimulatorServer) {
+  return { ...provider.simulator.signIn(), expiresAt: Date.now() + accessTokenLifetimeMs }
+}
 
 export type StoreKind = 'file' | 'redis'
 
@@ -73,7 +84,7 @@ export function useSessionSetup(kinds: readonly StoreKind[]): {
     setup: async (kind, { provider: providerOptions, leaseMs } = {}) => {
       const provider = await serveOAuthSimulator({
         reuseDetection: true,
-        accessTokenLifetimeMs,
+        accessTokenLifetimeMs: providerTokenLifetimeMs,
         ...providerOptions,
       })
       cleanups.push(() => provider.close())
@@ -108,7 +119,8 @@ export function useSessionSetup(kinds: readonly StoreKind[]): {
             apiUrl: provider.simulator.apiUrl,
             grant: 'refresh-token',
             callers: 3,
-            pauseMs: 20,
+            pauseMs: 50,
+            tokenLifetimeMs: accessTokenLifetimeMs,
             ...options,
           })
           cleanups.push(() => workers.kill())
