@@ -12,6 +12,7 @@ import { withTokenRefresh } from '@tokenflight/fetch'
 import { clientCredentialsGrant, refreshTokenGrant } from '@tokenflight/oauth2'
 import { fileTokenStore } from '@tokenflight/oauth2/node'
 import { redisTokenStore } from '@tokenflight/redis'
+import { fingerprint } from './fingerprint.js'
 import {
   type ParentMessage,
   type WorkerMessage,
@@ -25,11 +26,13 @@ const report: WorkerReport = {
   pid: process.pid,
   calls: 0,
   failedCalls: 0,
+  lastOkCallAt: 0,
   failures: {},
   failedAt: [],
   sessionExpired: 0,
   storeFailures: {},
   tokenRequests: [],
+  tokenResponses: [],
   lockWaitsMs: [],
   callsMs: [],
 }
@@ -77,7 +80,11 @@ function measureLock(store: Required<TokenStore>): TokenStore {
     get: () => store.get(),
     set: (tokens) => store.set(tokens),
     clear: () => store.clear(),
-    subscribe: (listener) => store.subscribe(listener),
+    ...(options.subscribe === false
+      ? {}
+      : {
+          subscribe: (listener: Parameters<typeof store.subscribe>[0]) => store.subscribe(listener),
+        }),
     lock: (critical, lockOptions) => {
       const calledAt = performance.now()
       return store.lock(() => {
@@ -99,10 +106,23 @@ function recorded(refresh: RefreshFunction): RefreshFunction {
     report.tokenRequests.push(request)
     void send({ type: 'token-request', request })
     const tokens = await refresh(context)
+    const response = {
+      pid: process.pid,
+      at: Date.now(),
+      accessTokenFingerprint: fingerprint(tokens.accessToken),
+    }
+    report.tokenResponses.push(response)
+    void send({ type: 'token-response', response })
     return tokenLifetimeMs === undefined
       ? tokens
       : { ...tokens, expiresAt: Date.now() + tokenLifetimeMs }
   }
+}
+
+function definedOnly(values: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  ) as Record<string, number>
 }
 
 function describeFailure(error: unknown): string {
@@ -131,7 +151,11 @@ const refresher = createTokenRefresher({
       ? refreshTokenGrant(endpoint)
       : clientCredentialsGrant({ ...endpoint, clientSecret: 'process-harness-secret' }),
   ),
-  ...(options.refreshTimeoutMs === undefined ? {} : { refreshTimeoutMs: options.refreshTimeoutMs }),
+  ...definedOnly({
+    refreshTimeoutMs: options.refreshTimeoutMs,
+    refreshBackoffMs: options.refreshBackoffMs,
+    maxRefreshBackoffMs: options.maxRefreshBackoffMs,
+  }),
   onEvent: (event) => {
     if (event.type === 'session-expired') report.sessionExpired++
     if (event.type === 'store-failed') {
@@ -152,7 +176,8 @@ async function callUntilStopped(): Promise<void> {
     try {
       const response = await api(`${options.apiUrl}/items`)
       await response.arrayBuffer()
-      if (!response.ok) fail(`HTTP ${response.status}`)
+      if (response.ok) report.lastOkCallAt = Date.now()
+      else fail(`HTTP ${response.status}`)
     } catch (error) {
       fail(describeFailure(error))
     }

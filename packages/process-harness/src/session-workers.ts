@@ -9,6 +9,7 @@ import { build } from 'esbuild'
 import {
   type ParentMessage,
   type TokenRequestRecord,
+  type TokenResponseRecord,
   type WorkerMessage,
   type WorkerOptions,
   type WorkerReport,
@@ -23,6 +24,8 @@ export interface SessionWorker {
   readonly report: Promise<WorkerReport>
   /** What it wrote to stderr, for failure messages. */
   stderr(): string
+  /** Ends this worker's load: its callers finish their calls, and it reports. */
+  stop(): void
 }
 
 /** Workers of one run, all on the same store and provider. */
@@ -30,6 +33,8 @@ export interface SessionWorkers {
   readonly workers: readonly SessionWorker[]
   /** Every token request any worker sent, in the order the parent heard of them. */
   readonly tokenRequests: readonly TokenRequestRecord[]
+  /** Every answer to them, in the order the parent heard of them. */
+  readonly tokenResponses: readonly TokenResponseRecord[]
   /** Calls `listener` at each token request a worker is about to send. */
   onTokenRequest(listener: (request: TokenRequestRecord) => void): void
   /** Starts the load in every worker, for `durationMs` at most. */
@@ -38,6 +43,8 @@ export interface SessionWorkers {
   stop(): void
   /** Resolves once the workers together sent `count` token requests. */
   tokenRequestsReach(count: number): Promise<void>
+  /** Resolves once the workers together got `count` answers to them. */
+  tokenResponsesReach(count: number): Promise<void>
   /** The reports of the workers that finished; a worker that was killed has none. */
   reports(): Promise<WorkerReport[]>
   /** Kills every worker still running. */
@@ -88,13 +95,24 @@ export async function startSessionWorkers(
 ): Promise<SessionWorkers> {
   const workerFile = await bundleWorker()
   const tokenRequests: TokenRequestRecord[] = []
+  const tokenResponses: TokenResponseRecord[] = []
   const listeners: ((request: TokenRequestRecord) => void)[] = []
+  const waits: (() => void)[] = []
   const workers = Array.from({ length: count }, () =>
-    forkWorker(workerFile, options, (request) => {
-      tokenRequests.push(request)
-      for (const listener of listeners) listener(request)
+    forkWorker(workerFile, options, (message) => {
+      if (message.type === 'token-response') tokenResponses.push(message.response)
+      if (message.type === 'token-request') {
+        tokenRequests.push(message.request)
+        for (const listener of listeners) listener(message.request)
+      }
+      for (const wait of waits) wait()
     }),
   )
+  const until = (reached: () => boolean) =>
+    new Promise<void>((resolve) => {
+      if (reached()) resolve()
+      else waits.push(() => reached() && resolve())
+    })
   const send = (message: ParentMessage) => {
     for (const worker of workers) if (worker.process.connected) worker.process.send(message)
   }
@@ -107,16 +125,14 @@ export async function startSessionWorkers(
   return {
     workers,
     tokenRequests,
+    tokenResponses,
     onTokenRequest: (listener) => {
       listeners.push(listener)
     },
     start: (durationMs) => send({ type: 'start', until: Date.now() + durationMs }),
     stop: () => send({ type: 'stop' }),
-    tokenRequestsReach: (count) =>
-      new Promise((resolve) => {
-        if (tokenRequests.length >= count) resolve()
-        else listeners.push(() => tokenRequests.length >= count && resolve())
-      }),
+    tokenRequestsReach: (count) => until(() => tokenRequests.length >= count),
+    tokenResponsesReach: (count) => until(() => tokenResponses.length >= count),
     reports: async () => {
       const settled = await Promise.allSettled(workers.map((worker) => worker.report))
       return settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []))
@@ -134,7 +150,7 @@ export async function startSessionWorkers(
 function forkWorker(
   workerFile: string,
   options: WorkerOptions,
-  onTokenRequest: (request: TokenRequestRecord) => void,
+  onTokenMessage: (message: WorkerMessage) => void,
 ): SessionWorker & { ready: Promise<void> } {
   const child = fork(workerFile, [], {
     execArgv: [],
@@ -152,8 +168,8 @@ function forkWorker(
   })
   child.on('message', (message: WorkerMessage) => {
     if (message.type === 'ready') becameReady()
-    else if (message.type === 'token-request') onTokenRequest(message.request)
     else if (message.type === 'report') report = message.report
+    else onTokenMessage(message)
   })
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
   const failedBeforeReady = exited.then(([code, signal]) => {
@@ -175,5 +191,8 @@ function forkWorker(
     ready: Promise.race([ready, failedBeforeReady]),
     report: reportPromise,
     stderr: () => stderr,
+    stop: () => {
+      if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage)
+    },
   }
 }

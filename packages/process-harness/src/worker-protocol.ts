@@ -23,8 +23,12 @@ export interface WorkerOptions {
    * and a request delayed by a loaded machine still finds its token valid. Default: the provider's lifetime.
    */
   tokenLifetimeMs?: number
-  /** The refresher's `refreshTimeoutMs`; default core's. */
+  /** Whether the refresher hears of the others' writes through the store's `subscribe`. Default true. */
+  subscribe?: boolean
+  /** The refresher's `refreshTimeoutMs`, `refreshBackoffMs` and `maxRefreshBackoffMs`; default core's. */
   refreshTimeoutMs?: number
+  refreshBackoffMs?: number
+  maxRefreshBackoffMs?: number
 }
 
 /** One call of the refresh function: a request to the token endpoint. */
@@ -36,11 +40,21 @@ export interface TokenRequestRecord {
   replacedExpiresAt: number | undefined
 }
 
+/** The answer to a token request: a fingerprint of the access token it brought, to find it in a store. */
+export interface TokenResponseRecord {
+  pid: number
+  at: number
+  /** The first 16 hex digits of the access token's SHA-256. */
+  accessTokenFingerprint: string
+}
+
 /** What a worker tells at the end of its run. */
 export interface WorkerReport {
   pid: number
   calls: number
   failedCalls: number
+  /** Epoch ms when the last successful call ended. */
+  lastOkCallAt: number
   /** Failed calls by what they failed with: an error's name and code, or `HTTP <status>`. */
   failures: Record<string, number>
   /** Each failed call: when, and what it failed with. */
@@ -50,6 +64,7 @@ export interface WorkerReport {
   /** Store failures the refresher reported, by `reason` (or the error's name). */
   storeFailures: Record<string, number>
   tokenRequests: TokenRequestRecord[]
+  tokenResponses: TokenResponseRecord[]
   /** Milliseconds each `store.lock` call waited before `critical` ran. */
   lockWaitsMs: number[]
   /** Milliseconds each call took. */
@@ -59,6 +74,7 @@ export interface WorkerReport {
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'token-request'; request: TokenRequestRecord }
+  | { type: 'token-response'; response: TokenResponseRecord }
   | { type: 'report'; report: WorkerReport }
 
 /** Starts the load: every caller calls until `until` (epoch ms), or until `stop` comes first. */
