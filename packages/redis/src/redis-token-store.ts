@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { TokenSet, TokenStore } from '@tokenflight/core'
 import { extendScript, releaseScript, writeScript } from './redis-scripts.js'
 import { RedisTokenStoreError } from './redis-token-store-error.js'
-import { abortable, sleep } from './waiting.js'
+import { abortable, expireAfterAbort, sleep } from './waiting.js'
 
 /**
  * What the store needs of a node-redis 5 client (`createClient()` of the `redis` package, connected): commands,
@@ -311,10 +311,14 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
         leave()
         throw error
       }
+      const current = holding
+      const cancelExpiry = expireAfterAbort(signal, lockLeaseMs, () =>
+        clearInterval(current.renewal),
+      )
       try {
         return await critical()
       } finally {
-        const current = holding
+        cancelExpiry()
         holding = undefined
         await release(current)
         leave()

@@ -25,3 +25,22 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * Once `signal` aborts, calls `expire` after `ms` more: a critical section that outlives its deadline keeps the
+ * lock one more lease, time for a late result to be saved, and then stops renewing it, so that one that never
+ * settles cannot hold the others off for good. Returns the cancel.
+ */
+export function expireAfterAbort(signal: AbortSignal, ms: number, expire: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const onAbort = () => {
+    timer = setTimeout(expire, ms)
+    timer.unref?.()
+  }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return () => {
+    signal.removeEventListener('abort', onAbort)
+    clearTimeout(timer)
+  }
+}

@@ -190,6 +190,28 @@ export function describeSharedTokenStore(
       expect(most).toBe(1)
     })
 
+    it('stops renewing a lease after its deadline, so that a critical section that never settles frees the lock', async () => {
+      const holder = harness.createStore({ leaseMs: 150 })
+      const deadline = new AbortController()
+      const entered = deferred()
+      void holder.lock(
+        () => {
+          entered.resolve()
+          return new Promise<never>(() => {})
+        },
+        { signal: deadline.signal },
+      )
+      await entered.promise
+      deadline.abort(new Error('refresh timed out'))
+      const critical = vi.fn(async () => {})
+      const waiting = harness.createStore({ leaseMs: 150 }).lock(critical, { signal: signal() })
+      // Renewed for one more lease after the deadline.
+      await sleep(100)
+      expect(critical).not.toHaveBeenCalled()
+      await waiting
+      expect(critical).toHaveBeenCalledOnce()
+    })
+
     // The holder "stalled": its lock looks unrenewed past its lease, and a peer took it and wrote.
     async function staleWrite(write: (stalled: SharedTokenStore) => Promise<void>) {
       const [stalled, peer] = [harness.createStore(), harness.createStore()]

@@ -233,15 +233,36 @@ export function createTokenFileLock(
         leave()
         throw error
       }
+      const current = holding
+      const cancelExpiry = expireAfterAbort(signal, staleMs, () => clearInterval(current.heartbeat))
       try {
         return await critical()
       } finally {
-        const current = holding
+        cancelExpiry()
         holding = undefined
         await release(current)
         leave()
       }
     },
+  }
+}
+
+/**
+ * Once `signal` aborts, calls `expire` after `ms` more: a critical section that outlives its deadline keeps the
+ * lock one more lease, time for a late result to be saved, and then stops renewing it, so that one that never
+ * settles cannot hold the others off for good. Returns the cancel.
+ */
+export function expireAfterAbort(signal: AbortSignal, ms: number, expire: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const onAbort = () => {
+    timer = setTimeout(expire, ms)
+    timer.unref?.()
+  }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  return () => {
+    signal.removeEventListener('abort', onAbort)
+    clearTimeout(timer)
   }
 }
 

@@ -21,12 +21,12 @@ import {
 
 /**
  * The lifetime the refreshers are told, short so that a run of a few seconds goes through ten expiries. The provider
- * accepts each token four times as long: on a loaded machine a request can take hundreds of milliseconds, and one
- * sent with a token that is due but valid must not fail for that. Rotation and reuse detection are the provider's,
+ * accepts each token ten times as long: on a loaded machine (2 cores, many processes) a request, or a wait for the
+ * lock, can take a second, and a call sent with a token that the refresher holds as valid must not fail for that. Rotation and reuse detection are the provider's,
  * as they are: a refresh token used twice still revokes the session, and every later call fails.
  */
 export const accessTokenLifetimeMs = 400
-export const providerTokenLifetimeMs = 4 * accessTokenLifetimeMs
+export const providerTokenLifetimeMs = 10 * accessTokenLifetimeMs
 
 /** The first tokens of a session, as a sign-in gives them, with the lifetime the refreshers are told. */
 export function signIn(provider: OAuthSimulatorServer) {
