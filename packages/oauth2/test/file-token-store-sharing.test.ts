@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
-import type { TokenSet } from '@tokenflight/core'
+import { createTokenRefresher, type TokenSet } from '@tokenflight/core'
 import { describeSharedTokenStore } from '@tokenflight/store-contract'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { fileTokenStore, TokenFileError } from '../src/node/index.js'
@@ -175,5 +175,21 @@ describe('fileTokenStore: subscribe', () => {
     await fileTokenStore(nested).set(tokens)
     await vi.waitFor(() => expect(received).toEqual([tokens]), { timeout: 1_000 })
     unsubscribe()
+  })
+})
+
+describe('fileTokenStore: a lock file left by a process that died, through a refresher', () => {
+  it('refreshes once the lock goes stale, and leaves no lock behind', async () => {
+    await fileTokenStore(path).set({ ...tokens, expiresAt: Date.now() - 1 })
+    await writeFile(`${path}.lock`, '{"owner":"a process that died","pid":999999}\n')
+    const refresh = vi.fn(async () => ({ accessToken: 'next-access-token', refreshToken: 'next' }))
+    const refresher = createTokenRefresher({
+      store: fileTokenStore(path, { lockStaleMs: 300 }),
+      refresh,
+    })
+    expect(await refresher.getAccessToken()).toBe('next-access-token')
+    expect(refresh).toHaveBeenCalledOnce()
+    expect(await fileTokenStore(path).get()).toMatchObject({ accessToken: 'next-access-token' })
+    expect(await readdir(directory)).toEqual(['tokens.json'])
   })
 })

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
-import type { TokenSet } from '@tokenflight/core'
+import { createTokenRefresher, RefreshFailedError, type TokenSet } from '@tokenflight/core'
 import { freePort, type RedisServer, startRedisServer } from '@tokenflight/redis-server'
 import { describeSharedTokenStore } from '@tokenflight/store-contract'
 import { createClient } from 'redis'
@@ -282,5 +282,46 @@ describe('bad options', () => {
     expect(() => redisTokenStore({ client, key, leaseMs: 10 } as never)).toThrow(
       new TypeError('Unknown option `leaseMs`'),
     )
+  })
+})
+
+describe('redisTokenStore: bad input through a refresher', () => {
+  it('fails calls with a typed error while the key holds no token set, calls no token endpoint, and goes on once it does', async () => {
+    const refresh = vi.fn(async () => second)
+    await client.set(key, 'not json with a secret-token')
+    const refresher = createTokenRefresher({ store: store(), refresh, onEvent: () => {} })
+    const error = await refresher.getAccessToken().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(RefreshFailedError)
+    expect((error as Error).cause).toMatchObject({
+      name: 'RedisTokenStoreError',
+      reason: 'corrupt',
+    })
+    expect(inspect(error, { depth: 10 })).not.toContain('secret-token')
+    expect(refresh).not.toHaveBeenCalled()
+    expect(await client.get(key)).toBe('not json with a secret-token')
+
+    await store().set({ ...first, expiresAt: Date.now() + 3_600_000 })
+    expect(await refresher.getAccessToken()).toBe(first.accessToken)
+  })
+
+  it('fails calls as transient while Redis refuses connections, and keeps the tokens it holds', async () => {
+    const port = await freePort()
+    const refused = createClient({ url: `redis://127.0.0.1:${port}` })
+    refused.on('error', () => {})
+    const connecting = refused.connect().catch(() => {})
+    const refresh = vi.fn(async () => second)
+    const refresher = createTokenRefresher({
+      store: redisTokenStore({ client: refused, key }),
+      refresh,
+      onEvent: () => {},
+    })
+    await refresher.setTokens({ ...first, expiresAt: Date.now() - 1 }).catch(() => {})
+    const error = await refresher.getAccessToken().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(RefreshFailedError)
+    expect((error as Error).cause).toMatchObject({ reason: 'unavailable' })
+    expect(refresh).not.toHaveBeenCalled()
+    expect(refresher.getTokens()?.refreshToken).toBe(first.refreshToken)
+    refused.destroy()
+    await connecting
   })
 })
