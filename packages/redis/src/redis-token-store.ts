@@ -10,8 +10,11 @@ import { abortable, expireAfterAbort, sleep } from './waiting.js'
  */
 export interface RedisClientLike {
   readonly isReady: boolean
+  readonly isOpen: boolean
   sendCommand(args: readonly string[]): Promise<unknown>
   duplicate(): RedisSubscriberLike
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  off(event: string, listener: (...args: unknown[]) => void): unknown
 }
 
 /** The subscriber connection the store makes with `client.duplicate()`. */
@@ -20,6 +23,7 @@ export interface RedisSubscriberLike {
   connect(): Promise<unknown>
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>
   destroy(): void
+  unref(): void
   on(event: string, listener: (...args: unknown[]) => void): unknown
 }
 
@@ -240,6 +244,9 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
 
   function startSubscriber(): RedisSubscriberLike {
     const connection = client.duplicate()
+    // Listening is a background concern: it never keeps a process alive, and ends with the client.
+    connection.unref()
+    client.on('end', onClientEnd)
     connection.on('error', () => {
       // node-redis reports each failed reconnection here and keeps trying; without a listener it would crash.
     })
@@ -263,6 +270,22 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
         )
       })
     return connection
+  }
+
+  // Closing the client closes the subscriber with it.
+  function onClientEnd(): void {
+    if (!client.isOpen) stopSubscriber()
+  }
+
+  function stopSubscriber(): void {
+    const connection = subscriber
+    subscriber = undefined
+    client.off('end', onClientEnd)
+    try {
+      connection?.destroy()
+    } catch {
+      // Closed already.
+    }
   }
 
   return {
@@ -331,10 +354,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
       subscriber ??= startSubscriber()
       return () => {
         listeners.delete(listener)
-        if (listeners.size > 0 || subscriber === undefined) return
-        const connection = subscriber
-        subscriber = undefined
-        connection.destroy()
+        if (listeners.size === 0) stopSubscriber()
       }
     },
   }
@@ -352,7 +372,8 @@ function checkOptions(options: RedisTokenStoreOptions): Required<RedisTokenStore
     typeof client !== 'object' ||
     client === null ||
     typeof client.sendCommand !== 'function' ||
-    typeof client.duplicate !== 'function'
+    typeof client.duplicate !== 'function' ||
+    typeof client.on !== 'function'
   ) {
     throw new TypeError(
       'Expected `client` to be a node-redis client, from `createClient()` of the `redis` package',

@@ -234,6 +234,16 @@ describe('redisTokenStore: subscribe', () => {
     unsubscribe()
   })
 
+  it('closes its subscriber connection when its client is closed', async () => {
+    const own = createClient({ url: server.url })
+    await own.connect()
+    const unsubscribe = redisTokenStore({ client: own, key }).subscribe(() => {})
+    await subscribers(1)
+    own.destroy()
+    await subscribers(0)
+    unsubscribe()
+  })
+
   it('catches up with a write made before it listened, against what it had read', async () => {
     const listener = store()
     await store().set(first)
