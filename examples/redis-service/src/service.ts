@@ -8,16 +8,27 @@ import { createClient } from 'redis'
 // Run any number of instances, on any number of machines, with the same REDIS_URL and key: at each expiry one of
 // them refreshes under the lock in Redis, and the others take the tokens it wrote.
 
-const client = await createClient({ url: setting('REDIS_URL') })
+const redisUrl = setting('REDIS_URL')
+const tokenEndpoint = setting('OAUTH2_TOKEN_ENDPOINT')
+const clientId = setting('OAUTH2_CLIENT_ID')
+
+// A refresh still running when the service stops has used up the old refresh token: it must save the new one before
+// the Redis client closes, or the other instances are left with a spent token.
+let refreshing = Promise.resolve()
+let settle = () => {}
+
+const client = await createClient({ url: redisUrl })
   .on('error', (error) => console.error('Redis:', error.message))
   .connect()
 const refresher = createTokenRefresher({
   store: redisTokenStore({ client, key: 'partner-api:tokens' }),
-  refresh: refreshTokenGrant({
-    tokenEndpoint: setting('OAUTH2_TOKEN_ENDPOINT'),
-    clientId: setting('OAUTH2_CLIENT_ID'),
-  }),
+  refresh: refreshTokenGrant({ tokenEndpoint, clientId }),
   onSessionExpired: () => console.error('The partner account must be connected again'),
+  onEvent: (event) => {
+    if (event.type === 'refresh-started') refreshing = new Promise((resolve) => (settle = resolve))
+    // A refresh ends in success, failure, or in tokens another instance wrote meanwhile.
+    if (['refresh-succeeded', 'refresh-failed', 'tokens-adopted'].includes(event.type)) settle()
+  },
 })
 
 const calls = Number(process.env.CALLS ?? 12)
@@ -31,6 +42,7 @@ for (let call = 1; call <= calls; call++) {
   if (call < calls) await sleep(250)
 }
 console.log(`instance ${process.pid}: ${calls} calls, ${failed} failed`)
+await refreshing
 client.destroy()
 process.exitCode = failed === 0 ? 0 : 1
 

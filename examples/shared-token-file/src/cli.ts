@@ -9,12 +9,12 @@ import { fileTokenStore } from '@tokenflight/oauth2/node'
 // tokens it wrote, so a provider with single-use refresh tokens never sees one used twice.
 
 const tokenFile = setting('TOKEN_FILE')
+const tokenEndpoint = setting('OAUTH2_TOKEN_ENDPOINT')
+const clientId = setting('OAUTH2_CLIENT_ID')
+
 const refresher = createTokenRefresher({
   store: fileTokenStore(tokenFile),
-  refresh: refreshTokenGrant({
-    tokenEndpoint: setting('OAUTH2_TOKEN_ENDPOINT'),
-    clientId: setting('OAUTH2_CLIENT_ID'),
-  }),
+  refresh: refreshTokenGrant({ tokenEndpoint, clientId }),
   onSessionExpired: () => console.error('Session expired: sign in again'),
 })
 const api = withTokenRefresh(fetch, refresher)
