@@ -69,6 +69,7 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('redis', ['packages/redis/test/**/*.test.ts']),
   nodeProject('process-harness', ['packages/process-harness/test/**/*.test.ts']),
   nodeProject('examples', ['examples/*/test/**/*.test.ts']),
+  nodeProject('soak', ['packages/soak/test/**/*.test.ts']),
 ]
 
 export const browserProjects: TestProjectConfiguration[] = [

@@ -9,6 +9,7 @@ import { runOverheadScenario } from './scenarios/overhead-scenario.js'
 import { runProactiveScenario } from './scenarios/proactive-scenario.js'
 import { runProcessesScenario } from './scenarios/processes-scenario.js'
 import { runRefreshFailureScenario } from './scenarios/refresh-failure-scenario.js'
+import { runRefresherPoolScenario } from './scenarios/refresher-pool-scenario.js'
 import type { ScenarioContext } from './scenarios/scenario-context.js'
 import { runWaiterMemoryScenario } from './scenarios/waiter-memory-scenario.js'
 import { runWavesScenario } from './scenarios/waves-scenario.js'
@@ -21,6 +22,7 @@ const scenarios: Record<string, (context: ScenarioContext) => Promise<ScenarioRe
   overhead: runOverheadScenario,
   'hot-path': runHotPathScenario,
   memory: runWaiterMemoryScenario,
+  pool: runRefresherPoolScenario,
   processes: runProcessesScenario,
 }
 // Left out of `--quick` unless named in `--only`: six child processes per row take longer than a smoke run should.

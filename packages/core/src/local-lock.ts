@@ -20,14 +20,14 @@ export function createLocalLock(): Lock {
     // A waiter that gives up frees its turn at once, but whoever comes next still waits for `previous`.
     const chained = previous === undefined ? mine : previous.then(() => mine)
     tail = chained
-    const unlock = () => {
-      release()
+    // Free again only once everyone before has released too, not when a waiter merely gave up.
+    chained.then(() => {
       if (tail === chained) tail = undefined
-    }
+    })
     const held =
       previous === undefined
         ? new Promise<T>((resolve) => resolve(critical()))
         : waitFor(previous, signal).then(critical)
-    return held.finally(unlock)
+    return held.finally(release)
   }
 }

@@ -42,6 +42,7 @@ export async function attemptRefresh(attempt: RefreshAttempt): Promise<RefreshOu
   const { deadline, persistence, previous } = attempt
   // The lock may be granted after the callers gave up: a refresh nobody waits for must not start.
   if (deadline.signal.aborted) throw deadline.signal.reason
+  // Read in the caller's turn when memory is the truth, so that the refresh function is called at once.
   const current = persistence.shared ? await persistence.read() : attempt.held()
   if (!isSameSession(current, previous)) return adoptPeerTokens(current)
   let result: TokenSet
@@ -50,7 +51,7 @@ export async function attemptRefresh(attempt: RefreshAttempt): Promise<RefreshOu
   } catch (error) {
     const typed = classifyRefreshFailure(error, attempt.isSessionExpired)
     if (!(typed instanceof SessionExpiredError)) throw typed
-    const latest = await latestTokens(attempt, current)
+    const latest = await latestTokens(attempt)
     if (latest !== undefined && !isSameSession(latest, current)) return adoptPeerTokens(latest)
     if (attempt.isCurrent()) await persistence.write(undefined)
     throw typed
@@ -95,20 +96,12 @@ async function callRefreshFunction(
   }
 }
 
-// What the store holds now (memory, without a store). A store that is not shared mirrors memory, so a failed read
-// falls back on it; a shared one that cannot be read leaves the question open, which is transient.
-async function latestTokens(
+// What a peer may have written since: the store, when it is shared; memory otherwise, which a store that is not
+// shared only mirrors, and may lag behind while a write is pending or failed.
+function latestTokens(
   attempt: RefreshAttempt,
-  fallback: TokenSet | undefined,
-): Promise<TokenSet | undefined> {
-  const { persistence } = attempt
-  if (!persistence.hasStore) return attempt.held()
-  try {
-    return await persistence.read()
-  } catch (error) {
-    if (persistence.shared) throw error
-    return fallback
-  }
+): TokenSet | undefined | Promise<TokenSet | undefined> {
+  return attempt.persistence.shared ? attempt.persistence.read() : attempt.held()
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

@@ -6,6 +6,41 @@ export interface BackoffOptions {
   maxRefreshBackoffMs: number
 }
 
+/**
+ * The back-off after transient refresh failures: how many in a row, the last one, and until when callers that need
+ * a refresh fail fast with it. Instants are read from the refresher's clock.
+ */
+export class RefreshBackoff<TError> {
+  readonly #options: BackoffOptions
+  #failures = 0
+  #retryAt = 0
+  #error: TError | undefined
+
+  constructor(options: BackoffOptions) {
+    this.#options = options
+  }
+
+  /** The last failure, while `now` is inside its back-off; undefined otherwise. */
+  failureAt(now: number): TError | undefined {
+    return now < this.#retryAt ? this.#error : undefined
+  }
+
+  /** Counts a failure and returns when the back-off it starts ends. */
+  record(error: TError, now: number): number {
+    this.#failures++
+    this.#error = error
+    this.#retryAt =
+      now + backoffDelayMs(this.#failures, this.#options, readRetryAfterMs(error, now))
+    return this.#retryAt
+  }
+
+  reset(): void {
+    this.#failures = 0
+    this.#retryAt = 0
+    this.#error = undefined
+  }
+}
+
 /** Each wait is drawn between this share of its exponential value and the whole of it, so that clients spread out. */
 const jitterShare = 0.5
 
@@ -31,8 +66,12 @@ export function backoffDelayMs(
 }
 
 /**
- * Reads how long a server asked to wait from a failure or its causes: a `retryAfterMs` number, or a `Retry-After`
- * header (seconds or an HTTP date) on `headers` or `response.headers`, as fetch, axios and ky errors carry them.
+ * Reads how long a server asked to wait, in milliseconds, from a failure or its causes: a `retryAfterMs` number, or
+ * a `Retry-After` header (seconds or an HTTP date) on `headers` or `response.headers`, as a fetch `Response` and
+ * axios and ky errors carry them; undefined when none says.
+ *
+ * @example
+ * readRetryAfterMs(response, Date.now()) // 30 000 for `Retry-After: 30`
  */
 export function readRetryAfterMs(error: unknown, now: number): number | undefined {
   let current = error

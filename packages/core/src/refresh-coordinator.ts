@@ -5,7 +5,7 @@ import type { RefreshReason } from './events.js'
 import { classifyRefreshFailure } from './failure-classification.js'
 import { createLocalLock, type Lock } from './local-lock.js'
 import { attemptRefresh, isSameSession, type RefreshOutcome } from './refresh-attempt.js'
-import { backoffDelayMs, readRetryAfterMs } from './refresh-backoff.js'
+import { RefreshBackoff } from './refresh-backoff.js'
 import { refreshWindows } from './refresh-windows.js'
 import { capitalize, type ResolvedOptions } from './refresher-options.js'
 import { TokenPersistence } from './token-persistence.js'
@@ -35,13 +35,6 @@ interface InFlightRefresh {
   version: number
 }
 
-/** Transient failures in a row, and until when callers that need a refresh fail fast with the last one. */
-interface Backoff {
-  error: TokenRefreshError
-  failures: number
-  retryAt: number
-}
-
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const noop = () => {}
 
@@ -66,14 +59,12 @@ export class RefreshCoordinator implements TokenRefresher {
   // The signal handed to the running refresh function, to recognize it when it asks for a token.
   #refreshSignal: AbortSignal | undefined
   #sessionExpiredError: SessionExpiredError | undefined
-  #backoff: Backoff | undefined
-  #subscribed = false
-  // What a peer announced while the store was first read, applied once that read is done.
-  #peerTokensDuringLoad: { tokens: TokenSet | undefined } | undefined
+  readonly #backoff: RefreshBackoff<TokenRefreshError>
 
   constructor(options: ResolvedOptions) {
     this.#options = options
     this.#events = createEventReporter(options.onEvent)
+    this.#backoff = new RefreshBackoff(options)
     this.#persistence = new TokenPersistence(
       options.store,
       options.refreshTimeoutMs,
@@ -204,12 +195,8 @@ export class RefreshCoordinator implements TokenRefresher {
       now >= this.#backgroundRefreshAt &&
       now >= this.#backgroundRetryAt &&
       this.#joinableRefresh() === undefined &&
-      !this.#backingOff(now)
+      this.#backoff.failureAt(now) === undefined
     )
-  }
-
-  #backingOff(now: number): boolean {
-    return this.#backoff !== undefined && now < this.#backoff.retryAt
   }
 
   #throwIfSessionExpired(): void {
@@ -239,11 +226,10 @@ export class RefreshCoordinator implements TokenRefresher {
         ),
       )
     }
+    if (this.#joinableRefresh() !== undefined) return undefined
     // Inside the back-off after a transient failure, the token endpoint is not asked again: fail fast.
-    if (this.#joinableRefresh() === undefined && this.#backingOff(this.#options.now())) {
-      return Promise.reject((this.#backoff as Backoff).error)
-    }
-    return undefined
+    const failure = this.#backoff.failureAt(this.#options.now())
+    return failure === undefined ? undefined : Promise.reject(failure)
   }
 
   // The running refresh, unless it has already published its outcome and only its waiters are left to resume.
@@ -325,10 +311,7 @@ export class RefreshCoordinator implements TokenRefresher {
   #succeed(run: RefreshRun, outcome: RefreshOutcome): TokenSet {
     const { tokens, adopted, late } = outcome
     const superseded = run.version !== this.#version
-    if (!superseded) {
-      this.#backoff = undefined
-      this.#publish(tokens)
-    }
+    if (!superseded) this.#publish(tokens)
     if (!(adopted && superseded)) {
       this.#events.emit({
         type: 'refresh-succeeded',
@@ -366,9 +349,7 @@ export class RefreshCoordinator implements TokenRefresher {
       this.#endSession(run, error as SessionExpiredError)
       throw error
     }
-    const failures = (this.#backoff?.failures ?? 0) + 1
-    const retryAt = now + backoffDelayMs(failures, this.#options, readRetryAfterMs(error, now))
-    this.#backoff = { error, failures, retryAt }
+    const retryAt = this.#backoff.record(error, now)
     this.#backgroundRetryAt = now + this.#options.backgroundRetryIntervalMs
     this.#events.emit({ ...failed, retryAt })
     throw error
@@ -394,23 +375,14 @@ export class RefreshCoordinator implements TokenRefresher {
   #applyLoaded(stored: TokenSet | undefined): void {
     const tokens = stored ?? this.#options.initialTokens
     if (tokens !== undefined) this.#publish(Object.freeze({ ...tokens }))
-    const announced = this.#peerTokensDuringLoad
-    this.#peerTokensDuringLoad = undefined
-    if (announced !== undefined) this.#adoptPeerTokens(announced.tokens)
   }
 
   #listenToPeers(): void {
-    if (this.#subscribed) return
-    this.#subscribed = true
-    this.#persistence.subscribe((tokens) => this.#adoptPeerTokens(tokens))
+    this.#persistence.listen((tokens) => this.#adoptPeerTokens(tokens))
   }
 
   // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.
   #adoptPeerTokens(tokens: TokenSet | undefined): void {
-    if (!this.#persistence.loaded) {
-      this.#peerTokensDuringLoad = { tokens }
-      return
-    }
     if (tokens === undefined || tokens === null) {
       if (this.#tokens === undefined || this.#sessionExpiredError !== undefined) return
       this.#expireSession(
@@ -434,7 +406,7 @@ export class RefreshCoordinator implements TokenRefresher {
   #publish(tokens: TokenSet | undefined): void {
     this.#version++
     this.#tokens = tokens
-    this.#backoff = undefined
+    this.#backoff.reset()
     this.#backgroundRetryAt = 0
     const windows = refreshWindows(tokens?.expiresAt, this.#options.now(), this.#options)
     this.#refreshAt = windows.refreshAt

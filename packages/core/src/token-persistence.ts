@@ -20,6 +20,9 @@ export class TokenPersistence {
   readonly #report: (operation: StoreOperation, error: unknown) => void
   #loaded: boolean
   #loading: Promise<void> | undefined
+  #listener: ((tokens: TokenSet | undefined) => void) | undefined
+  // What a peer announced while the store was first read, handed on once that read is applied.
+  #announcedDuringLoad: { tokens: TokenSet | undefined } | undefined
   // Resolves the callers waiting for the first read as soon as tokens are set or cleared instead.
   #markLoaded: (() => void) | undefined
   // Writes run one after the other, so that the store ends with the tokens set last; a write that outlives its
@@ -37,11 +40,6 @@ export class TokenPersistence {
     this.#loaded = store === undefined
   }
 
-  /** Whether there is a store at all, rather than memory only. */
-  get hasStore(): boolean {
-    return this.#store !== undefined
-  }
-
   /** Whether the store is shared with other refreshers through its `lock`. */
   get shared(): boolean {
     return typeof this.#store?.lock === 'function'
@@ -55,6 +53,7 @@ export class TokenPersistence {
   markLoaded(): void {
     this.#loaded = true
     this.#markLoaded?.()
+    this.#handOnAnnouncement()
   }
 
   /**
@@ -67,6 +66,7 @@ export class TokenPersistence {
         if (this.#loaded) return
         this.#loaded = true
         apply(stored)
+        this.#handOnAnnouncement()
       })
       const marked = new Promise<void>((resolve) => {
         this.#markLoaded = resolve
@@ -133,16 +133,28 @@ export class TokenPersistence {
     )
   }
 
-  /** Listens for tokens another refresher wrote to a shared store; returns the unsubscribe, a no-op without one. */
-  subscribe(listener: (tokens: TokenSet | undefined) => void): () => void {
+  /**
+   * Listens, once and for good, for tokens another refresher wrote to a shared store. What arrives before the first
+   * read is applied waits for it, since that read may have started before the peer wrote.
+   */
+  listen(listener: (tokens: TokenSet | undefined) => void): void {
     const store = this.#store
-    if (typeof store?.subscribe !== 'function') return () => {}
+    if (this.#listener !== undefined || typeof store?.subscribe !== 'function') return
+    this.#listener = listener
     try {
-      return store.subscribe(listener)
+      store.subscribe((tokens) => {
+        if (this.#loaded) listener(tokens)
+        else this.#announcedDuringLoad = { tokens }
+      })
     } catch (error) {
       this.#report('subscribe', error)
-      return () => {}
     }
+  }
+
+  #handOnAnnouncement(): void {
+    const announced = this.#announcedDuringLoad
+    this.#announcedDuringLoad = undefined
+    if (announced !== undefined) this.#listener?.(announced.tokens)
   }
 
   #bounded<T>(operation: StoreOperation, call: () => T | Promise<T>): Promise<T> {

@@ -1,3 +1,4 @@
+import { redactTokenLike, TokenEndpointError } from './errors.js'
 import { readJwtExpiresAt } from './jwt.js'
 import { describeKind, type TokenSet } from './token-set.js'
 
@@ -9,7 +10,7 @@ export interface ParseTokenResponseOptions {
 
 /**
  * Turns a standard OAuth 2 token response (RFC 6749, section 5.1) into a `TokenSet`; an error response
- * (section 5.2) throws an error carrying its `error` code, so that `invalid_grant` ends the session.
+ * (section 5.2) throws a `TokenEndpointError` carrying its `error` code, so that `invalid_grant` ends the session.
  *
  * `expires_in` counts from when the response is parsed; without it, the `exp` of a JWT access token is used.
  *
@@ -82,11 +83,14 @@ function invalidField(name: string, expected: string, value: unknown): TypeError
   )
 }
 
-function tokenEndpointError(response: Record<string, unknown>): Error {
+function tokenEndpointError(response: Record<string, unknown>): TokenEndpointError {
   const { error, error_description: description } = response
-  const text = typeof description === 'string' && description !== '' ? `: ${description}` : ''
-  return Object.assign(new Error(`Token endpoint answered ${String(error)}${text}`), {
-    error,
-    error_description: description,
+  const errorDescription = redactTokenLike(
+    typeof description === 'string' && description !== '' ? description : undefined,
+  )
+  const detail = errorDescription === undefined ? '' : `: ${errorDescription}`
+  return new TokenEndpointError(`Token endpoint answered ${String(error)}${detail}`, {
+    error: String(error),
+    errorDescription,
   })
 }

@@ -75,3 +75,31 @@ describe('when setTokens runs while an expiring session is being cleared from th
     expect(await refresher.getAccessToken()).toBe('signed-in')
   })
 })
+
+describe('when a store that is not shared lags behind memory, after a failed write', () => {
+  it('does not take the stale stored tokens back after an invalid_grant', async () => {
+    const used: Array<string | undefined> = []
+    let revoked = false
+    const refresher = createTokenRefresher({
+      onEvent: () => {},
+      store: {
+        get: () => ({ accessToken: 'a0', refreshToken: 'r0' }),
+        // Every write fails: the store keeps a0/r0 while memory moves on to a1/r1.
+        set: () => Promise.reject(new Error('disk full')),
+        clear: () => {},
+      },
+      refresh: async ({ tokens }) => {
+        used.push(tokens?.refreshToken)
+        if (revoked || tokens?.refreshToken !== 'r0') throw { error: 'invalid_grant' }
+        return { accessToken: 'a1', refreshToken: 'r1' }
+      },
+    })
+    expect(await refresher.refreshAfterUnauthorized('a0')).toBe('a1')
+    revoked = true
+
+    // Before the fix, this re-read the store, took a0/r0 back, and the next refresh sent the consumed r0.
+    await expect(refresher.refreshAfterUnauthorized('a1')).rejects.toThrow('Session expired')
+    expect(used).toEqual(['r0', 'r1'])
+    expect(refresher.getTokens()).toBeUndefined()
+  })
+})

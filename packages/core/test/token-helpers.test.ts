@@ -6,7 +6,9 @@ import {
   memoryTokenStore,
   parseTokenResponse,
   readJwtExpiresAt,
+  redactTokenLike,
   SessionExpiredError,
+  TokenEndpointError,
 } from '../src/index.js'
 
 const now = () => 1_700_000_000_000
@@ -96,7 +98,30 @@ describe('parseTokenResponse', () => {
     expect((error as Error).message).toBe(
       'Token endpoint answered invalid_grant: The refresh token has expired',
     )
+    expect(error).toBeInstanceOf(TokenEndpointError)
+    expect(error).toMatchObject({
+      code: 'TOKEN_ENDPOINT_ERROR',
+      error: 'invalid_grant',
+      errorDescription: 'The refresh token has expired',
+    })
     expect(isInvalidGrant(error)).toBe(true)
+  })
+
+  it('cleans a quoted token out of the description before it reaches the message', () => {
+    const refreshToken = 'rt_7Hq2vL0aP9mZ4kR7xW'
+    let error: unknown
+    try {
+      parseTokenResponse({
+        error: 'invalid_grant',
+        error_description: `Token ${refreshToken} revoked`,
+      })
+    } catch (caught) {
+      error = caught
+    }
+    expect((error as Error).message).toBe(
+      'Token endpoint answered invalid_grant: Token [redacted] revoked',
+    )
+    expect(JSON.stringify(error)).not.toContain(refreshToken)
   })
 
   it('makes a refresher end the session when the token endpoint answers invalid_grant', async () => {
@@ -149,5 +174,22 @@ describe('memoryTokenStore', () => {
     expect(await store.get()).toEqual({ accessToken: 'b' })
     await store.clear()
     expect(await store.get()).toBeUndefined()
+  })
+})
+
+describe('redactTokenLike', () => {
+  it.each([
+    [
+      'refresh token rt_7Hq2vL0aP9mZ4kR7xW was already used',
+      'refresh token [redacted] was already used',
+    ],
+    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc123def', 'jwt [redacted]'],
+    [
+      'grant type authorization_code is not allowed',
+      'grant type authorization_code is not allowed',
+    ],
+    ['Client authentication failed', 'Client authentication failed'],
+  ])('turns %o into %o', (text, cleaned) => {
+    expect(redactTokenLike(text)).toBe(cleaned)
   })
 })

@@ -7,6 +7,8 @@ import {
   RefreshFailedError,
   RefreshTimeoutError,
   SessionExpiredError,
+  TokenEndpointError,
+  TokenflightError,
   TokenRefreshError,
 } from '../src/errors.js'
 import { isRefreshSignal, markRefreshSignal } from '../src/refresh-signal.js'
@@ -43,6 +45,17 @@ describe('when two copies of core are loaded', () => {
     // And the other way round.
     expect(new RefreshTimeoutError('Timed out')).toBeInstanceOf(other.RefreshTimeoutError)
     expect(new RefreshTimeoutError('Timed out')).toBeInstanceOf(other.TokenRefreshError)
+  })
+
+  it('recognizes the token endpoint errors of the other copy, and its subclasses of them', async () => {
+    const other = await loadSecondCopy()
+    const answered = new other.TokenEndpointError('Token endpoint answered 503', { status: 503 })
+    expect(answered).toBeInstanceOf(TokenEndpointError)
+    expect(answered).toBeInstanceOf(TokenflightError)
+    expect(answered).not.toBeInstanceOf(TokenRefreshError)
+    class ServerError extends other.TokenEndpointError {}
+    expect(new ServerError('Token endpoint answered 500')).toBeInstanceOf(TokenEndpointError)
+    expect(new SessionExpiredError('Gone')).toBeInstanceOf(other.TokenflightError)
   })
 
   it('does not take a look-alike error without the brand for one of ours', () => {

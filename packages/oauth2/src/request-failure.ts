@@ -1,3 +1,4 @@
+import { readRetryAfterMs, redactTokenLike } from '@tokenflight/core'
 import * as oauth from 'oauth4webapi'
 import { AuthorizationServerError } from './authorization-server-error.js'
 
@@ -41,10 +42,16 @@ export function describeRequestFailure(error: unknown, context: RequestFailureCo
   if (signal?.aborted) return signal.reason ?? error
   const at = `${what} ${endpoint}`
   if (error instanceof oauth.ResponseBodyError) {
-    const description = blankOut(error.error_description, secrets)
+    const description = redactTokenLike(blankOut(error.error_description, secrets))
     return new AuthorizationServerError(
       `${at} answered ${error.status} ${error.error}${description === undefined ? '' : `: ${description}`}`,
-      { endpoint, status: error.status, error: error.error, errorDescription: description },
+      {
+        endpoint,
+        status: error.status,
+        error: error.error,
+        errorDescription: description,
+        retryAfterMs: readRetryAfterMs(error.response, Date.now()),
+      },
     )
   }
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
@@ -57,14 +64,20 @@ export function describeRequestFailure(error: unknown, context: RequestFailureCo
   if (error instanceof oauth.OperationProcessingError) {
     const response = error.cause instanceof Response ? error.cause : undefined
     const status = response?.status
+    // A 429 or 503 may say how long to wait before the next refresh, whatever its body.
+    const retryAfterMs = readRetryAfterMs(response, Date.now())
     switch (error.code) {
       case oauth.RESPONSE_IS_NOT_CONFORM:
-        return new AuthorizationServerError(`${at} answered HTTP ${status}`, { endpoint, status })
+        return new AuthorizationServerError(`${at} answered HTTP ${status}`, {
+          endpoint,
+          status,
+          retryAfterMs,
+        })
       case oauth.RESPONSE_IS_NOT_JSON: {
         const type = response?.headers.get('content-type') || 'no content type'
         return new AuthorizationServerError(
           `${at} answered HTTP ${status} with ${type} instead of JSON: is it an OAuth 2 endpoint?`,
-          { endpoint, status },
+          { endpoint, status, retryAfterMs },
         )
       }
       case oauth.PARSE_ERROR:

@@ -129,3 +129,23 @@ describe('the main entry', () => {
     }
   })
 })
+
+describe('the errors of @tokenflight/oauth2', () => {
+  it("belong to core's error family, so that one instanceof catches them all", async () => {
+    const { SignInError } = await import('../src/node/index.js')
+    const { AuthorizationServerError } = await import('../src/index.js')
+    const { TokenEndpointError, TokenflightError } = await import('@tokenflight/core')
+    const answered = new AuthorizationServerError('Token endpoint answered 503', {
+      endpoint: 'https://auth.example.com/token',
+      status: 503,
+    })
+    expect(answered).toBeInstanceOf(TokenEndpointError)
+    expect(answered).toBeInstanceOf(TokenflightError)
+    expect(new SignInError('Sign-in timed out', { reason: 'timeout' })).toBeInstanceOf(
+      TokenflightError,
+    )
+    expect(JSON.stringify(answered)).toBe(
+      '{"name":"AuthorizationServerError","code":"AUTHORIZATION_SERVER_ERROR","message":"Token endpoint answered 503"}',
+    )
+  })
+})

@@ -1,11 +1,17 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTokenRefresher } from '@tokenflight/core'
-import { clientCredentialsGrant, jwtBearerGrant, refreshTokenGrant } from '@tokenflight/oauth2'
+import type { TokenStore } from '@tokenflight/core'
+import { createRefresherPool, createTokenRefresher, memoryTokenStore } from '@tokenflight/core'
+import {
+  clientCredentialsGrant,
+  jwtBearerGrant,
+  refreshTokenGrant,
+  tokenExchangeGrant,
+} from '@tokenflight/oauth2'
 import { fileTokenStore, signInWithLoopback } from '@tokenflight/oauth2/node'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { approveAs } from './support/browser-sign-in.js'
+import { approveAs, signInThroughBrowser, tokensOf } from './support/browser-sign-in.js'
 import { useSharedClock } from './support/clock.js'
 import { clients, useLocalProvider } from './support/oidc-provider.js'
 import { useProtectedApi } from './support/protected-api.js'
@@ -31,7 +37,7 @@ describe('the README', () => {
     const readme = await readFile(join(import.meta.dirname, '../README.md'), 'utf8')
     const source = await readFile(import.meta.filename, 'utf8')
     const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
-    expect(snippets).toHaveLength(3)
+    expect(snippets).toHaveLength(5)
     for (const snippet of snippets) expectSnippetIn(snippet, source)
   })
 })
@@ -133,6 +139,77 @@ describe('the command-line snippet', () => {
   })
 })
 
+describe('the token exchange snippet', () => {
+  it('calls the API for each user with a token exchanged once per user and audience', async () => {
+    const issuer = local.issuer
+    const clientId = clients.exchanger
+    const clientSecret = clients.exchangerSecret
+    const apiUrl = api.url
+    const audience = 'billing-api'
+    const userTokens = await Promise.all(
+      ['alice', 'bob'].map(async (subject) => {
+        const minted = await jwtBearerGrant({
+          issuer,
+          clientId: clients.hmacSigner,
+          assertion: { algorithm: 'HS256', key: clients.hmacSignerSecret, subject },
+        })({ tokens: undefined, signal: new AbortController().signal })
+        return minted.accessToken
+      }),
+    )
+
+    const [userToken, otherUserToken] = userTokens as [string, string]
+
+    const exchange = tokenExchangeGrant({ issuer, clientId, clientSecret })
+    const sessions = createRefresherPool<{ subjectToken: string; audience: string }>({
+      refresh: ({ key, signal }) => exchange({ ...key, signal }),
+    })
+
+    // For each request: the token the user called this backend with, for the API called on their behalf.
+    const token = await sessions.get({ subjectToken: userToken, audience }).getAccessToken()
+    const response = await fetch(apiUrl, { headers: { authorization: `Bearer ${token}` } })
+
+    expect(await response.json()).toMatchObject({ subject: 'alice' })
+    const otherToken = await sessions
+      .get({ subjectToken: otherUserToken, audience })
+      .getAccessToken()
+    const other = await fetch(apiUrl, { headers: { authorization: `Bearer ${otherToken}` } })
+    expect(await other.json()).toMatchObject({ subject: 'bob' })
+    expect(await sessions.get({ subjectToken: userToken, audience }).getAccessToken()).toBe(token)
+    expect(sessions.size).toBe(2)
+  })
+})
+
+describe('the narrowing snippet', () => {
+  it('refreshes each session with the scope of its key', async () => {
+    const issuer = local.issuer
+    const clientId = clients.cli
+    const keys = [
+      { user: 'alice', scope: 'openid' },
+      { user: 'alice', scope: 'api:read' },
+    ]
+    const stores = new Map<string, TokenStore>()
+    for (const key of keys) {
+      const signIn = await signInThroughBrowser(
+        { issuer, clientId, scope: 'openid offline_access api:read' },
+        approveAs(key.user),
+      )
+      stores.set(JSON.stringify(key), memoryTokenStore(tokensOf(signIn)))
+    }
+    const storeOf = (key: { user: string; scope: string }) =>
+      stores.get(JSON.stringify(key)) as TokenStore
+
+    const refreshWith = refreshTokenGrant({ issuer, clientId })
+    const viewerSessions = createRefresherPool<{ user: string; scope: string }>({
+      store: (key) => storeOf(key),
+      refresh: ({ key, ...context }) => refreshWith({ ...context, scope: key.scope }),
+    })
+
+    for (const key of keys) {
+      expect((await viewerSessions.get(key).refresh()).scope).toBe(key.scope)
+    }
+  })
+})
+
 /**
  * Checks that `source` holds `snippet`: each name a snippet imports is imported from the same module, and its other
  * lines stand in the same order, one after the other (indentation and blank lines aside).
@@ -143,7 +220,7 @@ function expectSnippetIn(snippet: string, source: string): void {
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line !== '')
-  const sourceLines = lines(source)
+  const sourceImports = [...source.matchAll(/^import (?:type )?\{([^}]*)\} from '([^']+)'$/gm)]
   const code: string[] = []
   for (const line of lines(snippet)) {
     const imported = /^import \{ (.+) \} from '(.+)'$/.exec(line)
@@ -152,11 +229,13 @@ function expectSnippetIn(snippet: string, source: string): void {
       continue
     }
     const [, names = '', module = ''] = imported
-    const sourceImport = sourceLines.find((candidate) => candidate.endsWith(` from '${module}'`))
+    const importedNames = sourceImports
+      .filter((sourceImport) => sourceImport[2] === module)
+      .flatMap((sourceImport) => (sourceImport[1] ?? '').split(',').map((name) => name.trim()))
     for (const name of names.split(', ')) {
-      expect(sourceImport, `${name} from ${module}`).toMatch(new RegExp(`[{ ]${name}[ ,}]`))
+      expect(importedNames, `${name} from ${module}`).toContain(name)
     }
   }
-  const joined = `\n${sourceLines.join('\n')}\n`
+  const joined = `\n${lines(source).join('\n')}\n`
   expect(joined, snippet).toContain(`\n${code.join('\n')}\n`)
 }

@@ -5,6 +5,8 @@ import {
   RefreshFailedError,
   RefreshTimeoutError,
   SessionExpiredError,
+  TokenEndpointError,
+  type TokenRefreshEvent,
 } from '@tokenflight/core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -60,8 +62,12 @@ async function failedRefresh(): Promise<{
   refresher: ReturnType<typeof createTokenRefresher>
   /** Moves the refresher's clock past the back-off that follows a transient failure. */
   passBackoff: () => void
+  events: TokenRefreshEvent[]
+  startedAt: number
 }> {
-  let now = Date.now()
+  const startedAt = Date.now()
+  let now = startedAt
+  const events: TokenRefreshEvent[] = []
   const refresher = createTokenRefresher({
     now: () => now,
     initialTokens: tokens,
@@ -70,13 +76,13 @@ async function failedRefresh(): Promise<{
       clientId: 'client',
       clientSecret: 'client-secret-value',
     }),
-    onEvent: () => {},
+    onEvent: (event) => events.push(event),
   })
   const error = await refresher.refresh().catch((caught: unknown) => caught)
   const passBackoff = () => {
     now += 60_000
   }
-  return { error, cause: (error as Error).cause, refresher, passBackoff }
+  return { error, cause: (error as Error).cause, refresher, passBackoff, events, startedAt }
 }
 
 function expectNoSecretIn(error: unknown): void {
@@ -183,7 +189,12 @@ describe('when the server fails for a while', () => {
 
   it('treats 429 as transient, with or without an OAuth error body', async () => {
     handle = answer(429, 'text/plain', 'slow down', { 'retry-after': '5' })
-    expect((await failedRefresh()).cause).toMatchObject({ status: 429, error: undefined })
+    const limited = await failedRefresh()
+    expect(limited.cause).toBeInstanceOf(TokenEndpointError)
+    expect(limited.cause).toMatchObject({ status: 429, error: undefined, retryAfterMs: 5_000 })
+    // The refresher's back-off honours it.
+    const failed = limited.events.find((event) => event.type === 'refresh-failed')
+    expect(failed).toMatchObject({ retryAt: limited.startedAt + 5_000 })
     handle = answer(429, 'application/json', JSON.stringify({ error: 'slow_down' }))
     const { error, cause } = await failedRefresh()
     expect(error).toBeInstanceOf(RefreshFailedError)

@@ -1,3 +1,4 @@
+import { readRetryAfterMs, TokenEndpointError } from '@tokenflight/core'
 import { delay, type HttpHandler, HttpResponse, http } from 'msw'
 import { echoRequest } from './request-echo.js'
 import { abortion, GateQueue, type RequestGate } from './request-gate.js'
@@ -380,15 +381,23 @@ async function readTokenResponse(response: Response, now: () => number): Promise
     body = JSON.parse(text)
   } catch {
     // The parser's message would quote the body, and a body may hold a token.
-    throw new Error(`Token endpoint answered ${response.status} with a body that is not JSON`)
+    throw new TokenEndpointError(
+      `Token endpoint answered ${response.status} with a body that is not JSON`,
+      { status: response.status, retryAfterMs: readRetryAfterMs(response, now()) },
+    )
   }
   if (!response.ok || typeof body.error === 'string') {
     const error = typeof body.error === 'string' ? body.error : undefined
-    return Promise.reject(
-      Object.assign(new Error(`Token endpoint answered ${response.status} ${error ?? ''}`.trim()), {
+    const description =
+      typeof body.error_description === 'string' ? body.error_description : undefined
+    throw new TokenEndpointError(
+      `Token endpoint answered ${response.status} ${error ?? ''}`.trim(),
+      {
         error,
+        errorDescription: description,
         status: response.status,
-      }),
+        retryAfterMs: readRetryAfterMs(response, now()),
+      },
     )
   }
   const tokens: IssuedTokens = {

@@ -1,3 +1,4 @@
+import { TokenEndpointError } from '@tokenflight/core'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createOAuthSimulator, type OAuthSimulator, type RequestEcho } from '../src/index.js'
@@ -162,6 +163,21 @@ describe('token endpoint', () => {
       })
 
       expect([basic.status, inForm.status, wrong.status]).toEqual([200, 200, 401])
+    })
+  })
+
+  describe('when its refresh function meets a failure', () => {
+    it("rejects with core's TokenEndpointError, with the code, the status and Retry-After", async () => {
+      const simulator = start()
+      const tokens = simulator.signIn()
+      simulator.failTokenRequests('rate-limited')
+      const limited = simulator.refresh({ tokens, signal: new AbortController().signal })
+      await expect(limited).rejects.toBeInstanceOf(TokenEndpointError)
+      await expect(limited).rejects.toMatchObject({ status: 429, retryAfterMs: 1_000 })
+      simulator.failTokenRequests('invalid_grant')
+      await expect(
+        simulator.refresh({ tokens, signal: new AbortController().signal }),
+      ).rejects.toMatchObject({ status: 400, error: 'invalid_grant' })
     })
   })
 

@@ -11,12 +11,14 @@ export type SignInFailureReason =
   /** The callback server could not listen, e.g. because the port is taken. */
   | 'callback-server'
 
+import { redactTokenLike, TokenflightError } from '@tokenflight/core'
+
 /**
  * A loopback sign-in failed: `reason` says how; an error redirect also carries the server's `error` code.
  */
-export class SignInError extends Error {
+export class SignInError extends TokenflightError {
   override name = 'SignInError' as const
-  readonly code = 'SIGN_IN_FAILED' as const
+  override readonly code = 'SIGN_IN_FAILED' as const
   readonly reason: SignInFailureReason
   /** The RFC 6749 error code of an error redirect, such as `access_denied`. */
   readonly error: string | undefined
@@ -35,6 +37,6 @@ export class SignInError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.reason = details.reason
     this.error = details.error
-    this.errorDescription = details.errorDescription
+    this.errorDescription = redactTokenLike(details.errorDescription)
   }
 }

@@ -4,6 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, type JWK, jwtVerify } from 'jose'
 import Provider, { type ClientMetadata, errors, type KoaContextWithOIDC } from 'oidc-provider'
 import { afterAll, beforeAll } from 'vitest'
+import {
+  registerTokenExchange,
+  type TokenExchangeRecord,
+  tokenExchangeGrantType,
+} from './token-exchange.js'
 
 export const jwtBearerGrantType = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
@@ -25,6 +30,9 @@ export const clients = {
   hmacSignerSecret: 'hmac-signer-shared-secret-at-least-32-bytes',
   /** A service account using jwt-bearer with an RS256 assertion (key id `signer-key-1`). */
   rsaSigner: 'rsa-signer',
+  /** A backend exchanging tokens (RFC 8693) with client_secret_basic. */
+  exchanger: 'token-exchanger',
+  exchangerSecret: 'token-exchanger-secret-value',
 } as const
 
 export interface LocalProvider {
@@ -36,6 +44,8 @@ export interface LocalProvider {
   rsaSignerPrivateKeyPem: string
   /** The assertions the jwt-bearer grant accepted, decoded. */
   acceptedAssertions: Array<{ header: Record<string, unknown>; payload: Record<string, unknown> }>
+  /** What each token exchange issued, by the access token it issued. */
+  exchangedTokens: Map<string, TokenExchangeRecord>
   close(): Promise<void>
 }
 
@@ -56,7 +66,8 @@ export interface LocalProviderOptions {
 
 /**
  * Starts oidc-provider on 127.0.0.1 with an ephemeral port: dev interactions (login and consent forms), refresh
- * token rotation, client_credentials, revocation, and a jwt-bearer grant registered through its extension API.
+ * token rotation, client_credentials, revocation, and jwt-bearer and token exchange grants registered through its
+ * extension API.
  */
 export async function startLocalProvider(
   options: LocalProviderOptions = {},
@@ -129,6 +140,14 @@ export async function startLocalProvider(
       client_id: clients.rsaSigner,
       token_endpoint_auth_method: 'none',
       grant_types: [jwtBearerGrantType],
+      response_types: [],
+      redirect_uris: [],
+    },
+    {
+      client_id: clients.exchanger,
+      client_secret: clients.exchangerSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [tokenExchangeGrantType],
       response_types: [],
       redirect_uris: [],
     },
@@ -232,6 +251,9 @@ export async function startLocalProvider(
     ['assertion', 'scope'],
   )
 
+  const exchangedTokens = new Map<string, TokenExchangeRecord>()
+  registerTokenExchange(provider, exchangedTokens)
+
   server.on('request', provider.callback())
   return {
     issuer,
@@ -239,6 +261,7 @@ export async function startLocalProvider(
     grants,
     rsaSignerPrivateKeyPem: await exportPKCS8(signer.privateKey),
     acceptedAssertions,
+    exchangedTokens,
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve, reject) =>
