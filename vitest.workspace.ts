@@ -88,6 +88,8 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('fetch', ['packages/fetch/test/**/*.test.ts']),
   nodeProject('adapter-contract', ['packages/adapter-contract/test/**/*.test.ts']),
   nodeProject('oauth2', ['packages/oauth2/test/**/*.test.ts']),
+  nodeProject('redis', ['packages/redis/test/**/*.test.ts']),
+  nodeProject('process-harness', ['packages/process-harness/test/**/*.test.ts']),
   nodeProject('examples', ['examples/*/test/**/*.test.ts']),
   nodeProject('soak', ['packages/soak/test/**/*.test.ts']),
   typeProject('types', ['packages/*/test/**/*.test-d.ts']),

@@ -1,4 +1,8 @@
-export type { FileTokenStore, TokenFileFailureReason } from './file-token-store.js'
+export type {
+  FileTokenStore,
+  FileTokenStoreOptions,
+  TokenFileFailureReason,
+} from './file-token-store.js'
 export { fileTokenStore, TokenFileError } from './file-token-store.js'
 export type { SignInFailureReason } from './sign-in-error.js'
 export { SignInError } from './sign-in-error.js'
