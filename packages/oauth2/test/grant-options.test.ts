@@ -132,7 +132,7 @@ describe('the main entry', () => {
 
 describe('the errors of @tokenflight/oauth2', () => {
   it("belong to core's error family, so that one instanceof catches them all", async () => {
-    const { SignInError } = await import('../src/node/index.js')
+    const { SignInError, TokenFileError } = await import('../src/node/index.js')
     const { AuthorizationServerError } = await import('../src/index.js')
     const { TokenEndpointError, TokenflightError } = await import('@tokenflight/core')
     const answered = new AuthorizationServerError('Token endpoint answered 503', {

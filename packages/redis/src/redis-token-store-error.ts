@@ -1,3 +1,5 @@
+import { TokenflightError } from '@tokenflight/core'
+
 /**
  * What went wrong with the tokens in Redis: Redis could not be reached, the key holds something other than a token
  * set, Redis refused a command, or this store's lock lease passed to another holder (a fenced write was refused).
@@ -12,9 +14,9 @@ export type RedisTokenStoreFailureReason =
  * A Redis token store could not read, write or lock the tokens; the message names the key and what failed, never a
  * stored value.
  */
-export class RedisTokenStoreError extends Error {
+export class RedisTokenStoreError extends TokenflightError {
   override name = 'RedisTokenStoreError' as const
-  readonly code = 'REDIS_TOKEN_STORE_ERROR' as const
+  override readonly code = 'REDIS_TOKEN_STORE_ERROR' as const
   /** The key of the token set. */
   readonly key: string
   readonly reason: RedisTokenStoreFailureReason

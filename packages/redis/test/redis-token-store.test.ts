@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inspect } from 'node:util'
-import { createTokenRefresher, RefreshFailedError, type TokenSet } from '@tokenflight/core'
+import {
+  createTokenRefresher,
+  RefreshFailedError,
+  TokenflightError,
+  type TokenSet,
+} from '@tokenflight/core'
 import { freePort, type RedisServer, startRedisServer } from '@tokenflight/redis-server'
 import { describeSharedTokenStore } from '@tokenflight/store-contract'
 import { createClient } from 'redis'
@@ -64,6 +69,7 @@ describe('reading and writing', () => {
       .get()
       .catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(RedisTokenStoreError)
+    expect(error).toBeInstanceOf(TokenflightError)
     expect(error).toMatchObject({
       name: 'RedisTokenStoreError',
       code: 'REDIS_TOKEN_STORE_ERROR',

@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TokenSet, TokenStore } from '@tokenflight/core'
+import { TokenflightError } from '@tokenflight/core'
 import { checkOptionsObject, optionalDuration } from '../option-checks.js'
 import { codeOf, createTokenFileLock, LockFailure } from './token-file-lock.js'
 import { unknownContent, watchFileContent } from './token-file-watch.js'
@@ -23,9 +24,9 @@ export type TokenFileFailureReason =
  * A token file could not be read, holds something other than a token set, could not be written or locked; the
  * message names the path and the system error code, never the file's contents.
  */
-export class TokenFileError extends Error {
+export class TokenFileError extends TokenflightError {
   override name = 'TokenFileError' as const
-  readonly code = 'TOKEN_FILE_ERROR' as const
+  override readonly code = 'TOKEN_FILE_ERROR' as const
   readonly path: string
   readonly reason: TokenFileFailureReason
 
