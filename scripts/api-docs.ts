@@ -21,6 +21,10 @@ const app = await Application.bootstrapWithPlugins({
   out,
   treatWarningsAsErrors: true,
   excludePrivate: true,
+  // Source links from git need a remote to point at; a clean clone (CI) has a local path or none, which TypeDoc
+  // warns about. Links relative to the repository root work wherever the reference is read beside the sources.
+  disableGit: true,
+  sourceLinkTemplate: '../../{path}#L{line}',
   excludeInternal: true,
   // TypeDoc checks exports and documentation only for the root package.json's name in a build of several packages,
   // so this script checks the documentation itself, and API Extractor the exports.

@@ -144,6 +144,12 @@ describe('the errors of @tokenflight/oauth2', () => {
     expect(new SignInError('Sign-in timed out', { reason: 'timeout' })).toBeInstanceOf(
       TokenflightError,
     )
+    expect(
+      new TokenFileError('Could not read the token file', {
+        path: '/t.json',
+        reason: 'unreadable',
+      }),
+    ).toBeInstanceOf(TokenflightError)
     expect(JSON.stringify(answered)).toBe(
       '{"name":"AuthorizationServerError","code":"AUTHORIZATION_SERVER_ERROR","message":"Token endpoint answered 503"}',
     )

@@ -94,7 +94,7 @@ export interface AuthorizationPolicy<TResponse> {
   /** Waits for the access token (at once while it is fresh) and returns the credentials to send a request with. */
   authorize(options?: AuthorizeOptions): Promise<RequestCredentials>
   /**
-   * Answers a response that {@link isUnauthorized} flagged, for a request sent with `sent`: refreshes (unless another
+   * Answers a response that {@link AuthorizationPolicy.isUnauthorized} flagged, for a request sent with `sent`: refreshes (unless another
    * request did already) and calls `replay` with new credentials, once. Resolves undefined when the response goes
    * to the caller as it is: the request was a replay already, or its body cannot be sent again. A failed refresh
    * rejects with core's typed error.
