@@ -14,7 +14,14 @@ const browserTests = '**/*.browser.test.ts'
 // Files that run on Node and drive several Chromium tabs with Playwright, also through `browserProjects`.
 const tabsTests = '**/*.tabs.test.ts'
 
-function nodeProject(name: string, include: string[]): TestProjectConfiguration {
+// Projects whose tests start a real redis-server install it first where it is missing (Debian, as root or sudo).
+const withRedisServer = { globalSetup: ['packages/redis-server/src/install-redis-server.ts'] }
+
+function nodeProject(
+  name: string,
+  include: string[],
+  options: { globalSetup?: string[] } = {},
+): TestProjectConfiguration {
   return defineProject({
     ssr: { resolve: { conditions: nodeConditions } },
     resolve: { conditions: [sourceCondition, 'module', 'development|production'] },
@@ -23,6 +30,7 @@ function nodeProject(name: string, include: string[]): TestProjectConfiguration 
       include,
       exclude: [...configDefaults.exclude, browserTests, tabsTests],
       environment: 'node',
+      ...options,
     },
   })
 }
@@ -88,9 +96,9 @@ export const nodeProjects: TestProjectConfiguration[] = [
   nodeProject('fetch', ['packages/fetch/test/**/*.test.ts']),
   nodeProject('adapter-contract', ['packages/adapter-contract/test/**/*.test.ts']),
   nodeProject('oauth2', ['packages/oauth2/test/**/*.test.ts']),
-  nodeProject('redis', ['packages/redis/test/**/*.test.ts']),
-  nodeProject('process-harness', ['packages/process-harness/test/**/*.test.ts']),
-  nodeProject('examples', ['examples/*/test/**/*.test.ts']),
+  nodeProject('redis', ['packages/redis/test/**/*.test.ts'], withRedisServer),
+  nodeProject('process-harness', ['packages/process-harness/test/**/*.test.ts'], withRedisServer),
+  nodeProject('examples', ['examples/*/test/**/*.test.ts'], withRedisServer),
   nodeProject('soak', ['packages/soak/test/**/*.test.ts']),
   typeProject('types', ['packages/*/test/**/*.test-d.ts']),
 ]
