@@ -25,7 +25,7 @@ function recordingStore(initial?: TokenSet) {
   return { store, writes, read: () => current }
 }
 
-describe('persist, then publish', () => {
+describe('behaviour 5: persist, then publish', () => {
   describe('while the store is writing new tokens', () => {
     it('keeps every waiter waiting and publishes nothing until the write is done', async () => {
       const { refresh, calls } = controlledRefresh()
