@@ -3,11 +3,11 @@ import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from 
 import { createEventReporter, type EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
 import { classifyRefreshFailure } from './failure-classification.js'
-import { createLocalLock, type Lock } from './local-lock.js'
 import { attemptRefresh, isSameSession, type RefreshOutcome } from './refresh-attempt.js'
 import { RefreshBackoff } from './refresh-backoff.js'
 import { refreshWindows } from './refresh-windows.js'
 import { capitalize, type ResolvedOptions } from './refresher-options.js'
+import { createLockQueue, type LockQueue } from './store/lock-queue.js'
 import { TokenPersistence } from './token-persistence.js'
 import type { TokenRefresher, WaitOptions } from './token-refresher.js'
 import { describeInvalidTokenSet, describeKind, type TokenSet } from './token-set.js'
@@ -53,7 +53,7 @@ export class RefreshCoordinator implements TokenRefresher {
   readonly #events: EventReporter
   readonly #persistence: TokenPersistence
   // The store's own lock when it is shared with other refreshers, an in-process one otherwise.
-  readonly #lock: Lock
+  readonly #lock: LockQueue
   #tokens: TokenSet | undefined
   // Derived from #tokens when they are published, so that a call on a fresh token makes one comparison.
   #refreshAt = Number.POSITIVE_INFINITY
@@ -82,7 +82,7 @@ export class RefreshCoordinator implements TokenRefresher {
     )
     this.#lock = this.#persistence.shared
       ? (critical, signal) => this.#persistence.lock(critical, signal)
-      : createLocalLock()
+      : createLockQueue()
     if (this.#persistence.loaded && options.initialTokens !== undefined)
       this.#publish(Object.freeze({ ...options.initialTokens }))
     // At once, not at first use: a tab that has not asked for a token yet must still hear of a sign-out elsewhere.
