@@ -16,15 +16,21 @@ export default class SummaryReporter implements Reporter {
     let passed = 0
     let failed = 0
     let skipped = 0
+    const failedNames: string[] = []
     for (const testModule of testModules) {
       for (const test of testModule.children.allTests()) {
         const { state } = test.result()
         if (state === 'passed') passed++
-        else if (state === 'failed') failed++
-        else skipped++
+        else if (state === 'failed') {
+          failed++
+          failedNames.push(`${testModule.moduleId} > ${test.fullName}`)
+        } else skipped++
       }
       // A file that fails to load has no tests to count, and must not pass.
-      if (testModule.state() === 'failed' && testModule.children.size === 0) failed++
+      if (testModule.state() === 'failed' && testModule.children.size === 0) {
+        failed++
+        failedNames.push(`${testModule.moduleId} (failed to load)`)
+      }
     }
     failed += unhandledErrors.length
     // In CI, where nothing is filtered, a skipped test is a defect; locally `-t` filters skip tests too.
@@ -34,9 +40,11 @@ export default class SummaryReporter implements Reporter {
     } else if (skipped > 0) {
       process.stdout.write(`${skipped} tests skipped or filtered out (counted as failed in CI)\n`)
     }
+    // Named again at the end, where a long log's last lines are all a reader may get.
+    for (const name of failedNames) process.stdout.write(`failed: ${name}\n`)
     const summaryFile = process.env.TOKENFLIGHT_SUMMARY_FILE
     if (summaryFile) {
-      appendFileSync(summaryFile, `${JSON.stringify({ passed, failed })}\n`)
+      appendFileSync(summaryFile, `${JSON.stringify({ passed, failed, failedNames })}\n`)
       process.stdout.write(`suite result: passed=${passed} failed=${failed}\n`)
     } else {
       process.stdout.write(`${passed} passed, ${failed} failed\n`)
