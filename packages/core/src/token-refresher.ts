@@ -1,3 +1,4 @@
+import type { DPoPHandle } from './dpop-handle.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { resolveOptions, type TokenRefresherOptions } from './refresher-options.js'
 import type { TokenSet } from './token-set.js'
@@ -26,6 +27,8 @@ export interface TokenRefresher {
   setTokens(tokens: TokenSet): Promise<void>
   /** Forgets the tokens (on sign-out), in memory at once and in the store by the time it resolves. */
   clear(): Promise<void>
+  /** The `dpop` option: the DPoP handle that adapters sign each request's proof with, for a `DPoP` token set. */
+  readonly dpop?: DPoPHandle | undefined
 }
 
 /**
