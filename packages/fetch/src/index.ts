@@ -57,12 +57,13 @@ export function withTokenRefresh(
       ) {
         return fetch(input, init)
       }
-      // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay;
-      // other bodies (strings, forms, blobs, buffers) can simply be sent again.
-      const replayInput = request?.body != null && init?.body == null ? request.clone() : input
+      // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay, and
+      // each further attempt sends a copy of that copy; other bodies (strings, forms, blobs, buffers) can simply be
+      // sent again.
+      const replaySource = request?.body != null && init?.body == null ? request.clone() : undefined
       return policy.send(
         (credentials: RequestCredentials) =>
-          fetch(credentials.isReplay ? replayInput : input, {
+          fetch(isFirstAttempt(credentials) ? input : (replaySource?.clone() ?? input), {
             ...init,
             headers: withCredentials(headers, credentials),
           }),
@@ -105,6 +106,10 @@ function sendOptionsOf(
 export function withoutTokenRefresh(init?: RequestInit): RequestInit {
   const marked: OptedOutInit = { ...init, [optOutMarker]: true }
   return marked
+}
+
+function isFirstAttempt(credentials: RequestCredentials): boolean {
+  return !credentials.isReplay && !credentials.isNonceRetry
 }
 
 type HeaderRecord = Record<string, string>

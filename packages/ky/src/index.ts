@@ -87,7 +87,8 @@ export function tokenRefreshHooks(
       (credentials) => {
         if (credentials === sent) return send(request, fetchOptions)
         sentCredentials.set(context, credentials)
-        const replay = copy ?? request
+        // A copy of the copy: a DPoP nonce retry and a replay after a refresh may both need the body.
+        const replay = copy === undefined ? request : copy.clone()
         setCredentials(replay.headers, credentials)
         return send(replay, fetchOptions)
       },
@@ -131,23 +132,26 @@ export function tokenRefreshHooks(
     if (context === undefined || sent === undefined || response === undefined) return undefined
     if (usesDPoP) policy.learnNonce(sent, response)
     if (!policy.isUnauthorized(response)) return undefined
-    return policy
-      .replayAfterUnauthorized(
-        sent,
-        response,
-        (credentials) => {
-          // On ky's own request, so that a retry ky makes after the replay carries the new token too.
-          setCredentials(request.headers, credentials)
-          sentCredentials.set(context, credentials)
-          return (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(
-            replayRequest(request, kyOptions.body),
-          ).then((replayed) => {
-            policy.learnNonce(credentials, replayed)
-            return replayed
-          })
-        },
-        { signal: request.signal, replayable: canReplay(request, kyOptions.body) },
+    const replayOptions = { signal: request.signal, replayable: canReplay(request, kyOptions.body) }
+    // A DPoP nonce retry may still meet a rejected token, and the replay after a refresh a new nonce: each attempt
+    // is answered in turn, within the bounds the policy sets.
+    const replay = async (credentials: RequestCredentials): Promise<Response> => {
+      // On ky's own request, so that a retry ky makes after the replay carries the new token too.
+      setCredentials(request.headers, credentials)
+      sentCredentials.set(context, credentials)
+      const replayed = await (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(
+        replayRequest(request, kyOptions.body),
       )
+      if (!usesDPoP) return replayed
+      policy.learnNonce(credentials, replayed)
+      if (!policy.isUnauthorized(replayed)) return replayed
+      return (
+        (await policy.replayAfterUnauthorized(credentials, replayed, replay, replayOptions)) ??
+        replayed
+      )
+    }
+    return policy
+      .replayAfterUnauthorized(sent, response, replay, replayOptions)
       .catch((error: unknown) => failAtOnce(kyOptions, error))
   }
 

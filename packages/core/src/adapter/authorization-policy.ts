@@ -352,15 +352,17 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
         false,
         sendOptions?.request,
       ))
-    // Each response may bring the server's next nonce, the replay's too.
-    const attemptLearning = (credentials: RequestCredentials) =>
-      attempt(credentials).then((response) => {
-        learnNonce(credentials, response)
-        return response
-      })
-    const response = await attemptLearning(sent)
-    if (!isUnauthorized(response)) return response
-    return (await replayAfterUnauthorized(sent, response, attemptLearning, sendOptions)) ?? response
+    // Each response may bring the server's next nonce. A nonce retry may still meet a rejected token, and a
+    // replay after a refresh a new nonce: each attempt is answered in turn, within the bounds the flags set.
+    const exchange = async (credentials: RequestCredentials): Promise<TResult> => {
+      const response = await attempt(credentials)
+      learnNonce(credentials, response)
+      if (!isUnauthorized(response)) return response
+      return (
+        (await replayAfterUnauthorized(credentials, response, exchange, sendOptions)) ?? response
+      )
+    }
+    return exchange(sent)
   }
 
   return {
