@@ -1,7 +1,7 @@
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import {
   parseTokenResponse,
   RefreshFailedError,
@@ -23,12 +23,6 @@ type Core = typeof import('@tokenflight/core')
 async function loadAnotherCore(): Promise<{ core: Core; remove: () => Promise<void> }> {
   const directory = await mkdtemp(join(tmpdir(), 'tokenflight-another-core-'))
   await cp(new URL('../../core/src', import.meta.url), directory, { recursive: true })
-  // The copy resolves core's dependencies where core does.
-  await symlink(
-    fileURLToPath(new URL('../../core/node_modules', import.meta.url)),
-    join(directory, 'node_modules'),
-    'dir',
-  )
   const core = (await import(
     /* @vite-ignore */ pathToFileURL(join(directory, 'index.ts')).href
   )) as Core

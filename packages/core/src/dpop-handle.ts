@@ -1,4 +1,10 @@
-import { calculateThumbprint, generateProof } from 'dpop'
+// Loaded at the first proof rather than with core: an app without DPoP, or a page that maps core's modules without a
+// bundler, never needs it.
+let dpopLibrary: Promise<typeof import('dpop')> | undefined
+function loadDPoPLibrary(): Promise<typeof import('dpop')> {
+  dpopLibrary ??= import('dpop')
+  return dpopLibrary
+}
 
 /** The JWS algorithms a DPoP key pair may sign with, by the `crypto.subtle.generateKey` algorithm that makes it. */
 export type DPoPAlgorithm = 'ES256' | 'Ed25519' | 'RS256' | 'PS256'
@@ -62,12 +68,15 @@ class KeyPairDPoPHandle implements DPoPHandle {
       }
       const target = parseUrl(url)
       const upper = method.toUpperCase()
-      return generateProof(
-        this.#keyPair,
-        `${target.origin}${target.pathname}`,
-        normalizedMethods.has(upper) ? upper : method,
-        this.#nonces.get(target.origin),
-        accessToken,
+      const nonce = this.#nonces.get(target.origin)
+      return loadDPoPLibrary().then(({ generateProof }) =>
+        generateProof(
+          this.#keyPair,
+          `${target.origin}${target.pathname}`,
+          normalizedMethods.has(upper) ? upper : method,
+          nonce,
+          accessToken,
+        ),
       )
     } catch (error) {
       return Promise.reject(error)
@@ -92,7 +101,9 @@ class KeyPairDPoPHandle implements DPoPHandle {
   }
 
   thumbprint(): Promise<string> {
-    this.#thumbprint ??= calculateThumbprint(this.#keyPair.publicKey)
+    this.#thumbprint ??= loadDPoPLibrary().then(({ calculateThumbprint }) =>
+      calculateThumbprint(this.#keyPair.publicKey),
+    )
     return this.#thumbprint
   }
 

@@ -63,10 +63,15 @@ export function withTokenRefresh(
       const replaySource = request?.body != null && init?.body == null ? request.clone() : undefined
       return policy.send(
         (credentials: RequestCredentials) =>
-          fetch(isFirstAttempt(credentials) ? input : (replaySource?.clone() ?? input), {
-            ...init,
-            headers: withCredentials(headers, credentials),
-          }),
+          fetch(
+            credentials.isReplay || credentials.isNonceRetry
+              ? (replaySource?.clone() ?? input)
+              : input,
+            {
+              ...init,
+              headers: withCredentials(headers, credentials),
+            },
+          ),
         // The common request, with neither a signal nor a body, needs no options; a DPoP proof needs the request.
         signal == null && init?.body == null && !usesDPoP
           ? undefined
@@ -106,10 +111,6 @@ function sendOptionsOf(
 export function withoutTokenRefresh(init?: RequestInit): RequestInit {
   const marked: OptedOutInit = { ...init, [optOutMarker]: true }
   return marked
-}
-
-function isFirstAttempt(credentials: RequestCredentials): boolean {
-  return !credentials.isReplay && !credentials.isNonceRetry
 }
 
 type HeaderRecord = Record<string, string>
