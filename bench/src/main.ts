@@ -4,6 +4,7 @@ import { allContenders } from './contenders/all-contenders.js'
 import { describeEnvironment, installedVersion } from './report/environment.js'
 import { renderTable, type ScenarioReport, type TargetResult } from './report/table.js'
 import { runBurstScenario } from './scenarios/burst-scenario.js'
+import { runDPoPScenario } from './scenarios/dpop-scenario.js'
 import { runHotPathScenario } from './scenarios/hot-path-scenario.js'
 import { runOverheadScenario } from './scenarios/overhead-scenario.js'
 import { runProactiveScenario } from './scenarios/proactive-scenario.js'
@@ -24,6 +25,7 @@ const scenarios: Record<string, (context: ScenarioContext) => Promise<ScenarioRe
   memory: runWaiterMemoryScenario,
   pool: runRefresherPoolScenario,
   processes: runProcessesScenario,
+  dpop: runDPoPScenario,
 }
 // Left out of `--quick` unless named in `--only`: six child processes per row take longer than a smoke run should.
 const fullRunOnly = new Set(['processes'])

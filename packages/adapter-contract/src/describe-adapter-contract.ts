@@ -1,5 +1,7 @@
 import {
+  createDPoPHandle,
   createTokenRefresher,
+  type DPoPHandle,
   parseTokenResponse,
   parseWwwAuthenticate,
   RefreshFailedError,
@@ -15,6 +17,7 @@ import {
   type OAuthSimulator,
   type OAuthSimulatorOptions,
   type RequestEcho,
+  type SimulatorDPoPOptions,
   type TokenFailure,
 } from '@tokenflight/testing'
 import { HttpResponse, http } from 'msw'
@@ -99,6 +102,27 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
         ? harness.createClient(refresher, options.adapter)
         : harness.createRetryingClient(refresher, () => retryOn503(simulator))
     return { simulator, refresher, client, api: (path) => `${simulator.apiUrl}${path}` }
+  }
+
+  // DPoP mode: a refresher with a key of its own, signed in to a simulator that demands proofs of that key.
+  async function setupDPoP(
+    dpopOptions: SimulatorDPoPOptions = {},
+  ): Promise<Setup & { dpop: DPoPHandle }> {
+    const simulator = createOAuthSimulator({ dpop: dpopOptions })
+    network.use(...simulator.handlers)
+    const keyPair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+      'verify',
+    ])
+    const dpop = createDPoPHandle(keyPair)
+    const refresher = createTokenRefresher({
+      dpop,
+      refresh: simulator.refresh,
+      initialTokens: simulator.signIn({ jkt: await dpop.thumbprint() }),
+      now: simulator.clock.now,
+    })
+    const client = harness.createClient(refresher)
+    return { simulator, refresher, client, dpop, api: (path) => `${simulator.apiUrl}${path}` }
   }
 
   function expectUnauthorizedResult(outcome: ContractOutcome): void {
@@ -625,6 +649,124 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
         expect(() => harness.createClient(refresher, { origin: [] } as never)).toThrow(
           'Unknown option `origin`',
         )
+      })
+    })
+
+    describe('DPoP (RFC 9449): each request carries a proof of the key its token is bound to', () => {
+      describe('when a request is sent with a fresh DPoP token and the API first wants its nonce', () => {
+        it('sends Authorization: DPoP and a proof for that request, answers use_dpop_nonce once without a refresh, and keeps the nonce for the next request', async () => {
+          const { simulator, client, api } = await setupDPoP()
+
+          const first = await client.send({
+            url: api('/upload?q=1'),
+            method: 'POST',
+            headers: contentTypeFor('json'),
+            body: createBody('json'),
+          })
+          const second = await client.send({ url: api('/me') })
+
+          expect(first.status).toBe(200)
+          const echo = first.body as RequestEcho
+          expect(echo).toMatchObject({ method: 'POST', path: '/upload', search: '?q=1' })
+          expect(echo.body).toMatchObject(expectedEcho('json'))
+          expect(echo.headers.dpop).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+          expect(second.status).toBe(200)
+          expect(
+            simulator.stats.apiRequests.map((request) => request.challenge ?? request.status),
+          ).toEqual(['use_dpop_nonce', 200, 200])
+          expect(simulator.stats.refreshCalls).toBe(0)
+          expect(simulator.stats.invalidProofs).toBe(0)
+        })
+      })
+
+      describe('when twenty requests cross a nonce rotation and an expiry', () => {
+        it('refreshes once, answers each use_dpop_nonce once, and signs every attempt with a new jti', async () => {
+          const { simulator, client, api } = await setupDPoP()
+          await client.send({ url: api('/warm-up') })
+          const gate = simulator.holdApiRequests(20)
+          const burst = Promise.all(
+            Array.from({ length: 20 }, (_, index) => client.send({ url: api(`/things/${index}`) })),
+          )
+          await gate.arrived
+          simulator.dpop?.rotateNonce()
+          simulator.expireAccessTokens()
+          gate.release()
+          const outcomes = await burst
+
+          expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(20).fill(200))
+          // One token response; the token endpoint asked for its own nonce first.
+          expect(simulator.stats.refreshCalls - simulator.stats.nonceChallenges.token).toBe(1)
+          const attempts = simulator.stats.apiRequests.filter((request) =>
+            request.url.includes('/things/'),
+          )
+          for (let index = 0; index < 20; index++) {
+            const ofRequest = attempts.filter((request) => request.url.endsWith(`/things/${index}`))
+            expect(ofRequest.map((request) => request.challenge ?? request.status)).toEqual([
+              'use_dpop_nonce',
+              'invalid_token',
+              200,
+            ])
+          }
+          const jtis = simulator.stats.apiRequests.map((request) => request.proof?.jti)
+          expect(new Set(jtis).size).toBe(jtis.length)
+          expect(simulator.stats.invalidProofs).toBe(0)
+        })
+      })
+
+      describe('when the server takes a new nonce with every request', () => {
+        it('sends one new proof, then hands the second use_dpop_nonce 401 to the caller without a refresh', async () => {
+          const { simulator, client, api } = await setupDPoP({ rotateNonceEvery: 1 })
+
+          const outcome = await client.send({ url: api('/me') })
+
+          expectUnauthorizedResult(outcome)
+          expect(simulator.stats.apiRequests.map((request) => request.challenge)).toEqual([
+            'use_dpop_nonce',
+            'use_dpop_nonce',
+          ])
+          expect(simulator.stats.refreshCalls).toBe(0)
+        })
+      })
+
+      if (harness.streamBodies === 'not-replayed') {
+        describe('when a POST with a one-shot stream body meets use_dpop_nonce', () => {
+          it('hands the 401 to the caller rather than send the stream again empty', async () => {
+            const { simulator, client, api } = await setupDPoP()
+
+            const outcome = await client.send({
+              url: api('/upload'),
+              method: 'POST',
+              headers: contentTypeFor('stream'),
+              body: createBody('stream'),
+            })
+
+            expectUnauthorizedResult(outcome)
+            expect(simulator.stats.apiRequests.map((request) => request.challenge)).toEqual([
+              'use_dpop_nonce',
+            ])
+          })
+        })
+      }
+
+      describe('when the token set is of type DPoP and the refresher has no `dpop` handle', () => {
+        it('rejects the request with a TypeError naming the option, and sends nothing', async () => {
+          const simulator = createOAuthSimulator({ dpop: true })
+          network.use(...simulator.handlers)
+          const refresher = createTokenRefresher({
+            refresh: simulator.refresh,
+            initialTokens: { accessToken: 'dpop-bound-token', tokenType: 'DPoP' },
+          })
+          const client = harness.createClient(refresher)
+
+          const error = await client
+            .send({ url: `${simulator.apiUrl}/me` })
+            .catch((caught: unknown) => caught)
+
+          expect(error).toBeInstanceOf(TypeError)
+          expect(String(error)).toMatch(/`dpop`/)
+          expect(String(error)).not.toContain('dpop-bound-token')
+          expect(simulator.stats.apiRequests).toHaveLength(0)
+        })
       })
     })
 

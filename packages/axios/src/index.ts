@@ -39,10 +39,13 @@ type MarkedConfig = InternalAxiosRequestConfig & { [credentialsKey]?: unknown }
 export interface AttachTokenRefreshOptions extends TokenRefreshAdapterOptions<AxiosResponse> {}
 
 const axiosResponseAccess: ResponseAccess<AxiosResponse> = {
-  wwwAuthenticate: (response) => {
-    const challenge = response.headers['www-authenticate']
-    return typeof challenge === 'string' ? challenge : undefined
-  },
+  wwwAuthenticate: (response) => headerOf(response, 'www-authenticate'),
+  header: headerOf,
+}
+
+function headerOf(response: AxiosResponse, name: string): string | undefined {
+  const value = response.headers[name]
+  return typeof value === 'string' ? value : undefined
 }
 
 /**
@@ -62,7 +65,7 @@ export function attachTokenRefresh(
     throw new TypeError('Expected `instance` to be an axios instance')
   }
   const policy = createAuthorizationPolicy(refresher, options, axiosResponseAccess)
-  const { isAllowedUrl } = policy
+  const { isAllowedUrl, usesDPoP } = policy
 
   const requestInterceptor = instance.interceptors.request.use(
     async (config) => {
@@ -77,7 +80,14 @@ export function attachTokenRefresh(
       }
       // A config sent again (a replay, or a retry interceptor re-sending `error.config`) carries the header set
       // for its earlier attempt; it gets the current token, and keeps its place in the replay policy.
-      const credentials = await policy.authorize({ signal: config.signal, previous })
+      const credentials = await policy.authorize({
+        signal: config.signal,
+        previous,
+        // A DPoP proof covers the method and URL; axios sends the method upper-cased.
+        request: usesDPoP
+          ? { method: (config.method ?? 'get').toUpperCase(), url: requestUrlOf(config) }
+          : undefined,
+      })
       setCredentials(config, credentials)
       ;(config as MarkedConfig)[credentialsKey] = credentials
       return config
@@ -108,13 +118,24 @@ export function attachTokenRefresh(
     return replayed ?? settle(outcome)
   }
 
+  // Each server's DPoP nonce is learned from every response to a request sent with a proof.
+  function learnNonce(config: InternalAxiosRequestConfig, response: AxiosResponse): void {
+    const sent = credentialsOf(config)
+    if (sent !== undefined) policy.learnNonce(sent, response)
+  }
+
   const responseInterceptor = instance.interceptors.response.use(
     // A 401 arrives here when `validateStatus` accepts it.
-    (response) =>
-      policy.isUnauthorized(response) ? answerUnauthorized(response.config, response) : response,
+    (response) => {
+      if (usesDPoP) learnNonce(response.config, response)
+      return policy.isUnauthorized(response)
+        ? answerUnauthorized(response.config, response)
+        : response
+    },
     (error: unknown) => {
       if (!isAxiosError(error) || error.config === undefined || error.response === undefined)
         throw error
+      if (usesDPoP) learnNonce(error.config, error.response)
       if (!policy.isUnauthorized(error.response)) throw error
       return answerUnauthorized(error.config, error)
     },

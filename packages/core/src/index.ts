@@ -1,3 +1,5 @@
+export type { DPoPAlgorithm, DPoPHandle, DPoPProofRequest } from './dpop-handle.js'
+export { createDPoPHandle } from './dpop-handle.js'
 export type { TokenEndpointErrorDetails } from './errors.js'
 export {
   RefreshFailedError,

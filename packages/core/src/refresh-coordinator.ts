@@ -1,4 +1,5 @@
 import { startDeadline } from './deadline.js'
+import type { DPoPHandle } from './dpop-handle.js'
 import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from './errors.js'
 import { createEventReporter, type EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
@@ -119,6 +120,10 @@ export class RefreshCoordinator implements TokenRefresher {
 
   getTokens(): TokenSet | undefined {
     return this.#tokens
+  }
+
+  get dpop(): DPoPHandle | undefined {
+    return this.#options.dpop
   }
 
   async setTokens(tokens: TokenSet): Promise<void> {

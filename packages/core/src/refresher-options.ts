@@ -1,3 +1,4 @@
+import type { DPoPHandle } from './dpop-handle.js'
 import type { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
 import { isInvalidGrant } from './failure-classification.js'
@@ -14,6 +15,8 @@ export type RefreshFunction = (context: {
   tokens: TokenSet | undefined
   /** Aborted when `refreshTimeoutMs` passes; pass it on to the HTTP call. */
   signal: AbortSignal
+  /** The refresher's `dpop` option: a grant signs its token request with it, so that the tokens are bound to its key. */
+  dpop?: DPoPHandle
 }) => Promise<TokenSet>
 
 /** Options of `createTokenRefresher`. */
@@ -57,6 +60,12 @@ export interface TokenRefresherOptions {
   onEvent?: (event: TokenRefreshEvent) => void
   /** The clock, in epoch milliseconds. Default `Date.now`. */
   now?: () => number
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449): the handle from `createDPoPHandle` that the refresh function gets in
+   * its context to sign token requests with, and that the adapters sign each request's proof with when the token set
+   * is of type `DPoP`. Default: none, and a `DPoP` token set fails each request with a `TypeError`.
+   */
+  dpop?: DPoPHandle
 }
 
 export interface ResolvedOptions {
@@ -73,6 +82,7 @@ export interface ResolvedOptions {
   isSessionExpired: (error: unknown) => boolean
   onEvent: ((event: TokenRefreshEvent) => void) | undefined
   now: () => number
+  dpop: DPoPHandle | undefined
 }
 
 export const defaultRefreshBeforeExpiryMs = 60_000
@@ -98,6 +108,7 @@ const knownOptions = new Set<string>([
   'isSessionExpired',
   'onEvent',
   'now',
+  'dpop',
 ])
 
 /** Checks every option and fills in defaults; misuse throws a `TypeError` naming the option. */
@@ -125,8 +136,12 @@ export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions 
       `Expected \`refreshTimeoutMs\` to be a positive number up to ${maxTimeoutMs}, or Infinity`,
     )
   }
+  const { dpop } = options
+  if (dpop !== undefined && !hasMethods(dpop, ['proof', 'learnNonce', 'nonceFor'])) {
+    throw new TypeError('Expected `dpop` to be a DPoP handle from `createDPoPHandle`')
+  }
   return {
-    refresh,
+    refresh: dpop === undefined ? refresh : (context) => refresh({ ...context, dpop }),
     store,
     initialTokens,
     refreshBeforeExpiryMs: durationOption(
@@ -152,6 +167,7 @@ export function resolveOptions(options: TokenRefresherOptions): ResolvedOptions 
     onEvent: functionOption(options, 'onEvent'),
     // Read at each call rather than kept, so that a fake clock installed later is followed.
     now: functionOption(options, 'now') ?? (() => Date.now()),
+    dpop,
   }
 }
 

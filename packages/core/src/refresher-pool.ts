@@ -1,3 +1,4 @@
+import type { DPoPHandle } from './dpop-handle.js'
 import type { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
 import { hasMethods } from './option-checks.js'
@@ -344,6 +345,10 @@ class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
   getTokens(): TokenSet | undefined {
     const session = this.#session
     return session.dropped ? session.pool.get(session.key).getTokens() : session.inner.getTokens()
+  }
+
+  get dpop(): DPoPHandle | undefined {
+    return this.#session.inner.dpop
   }
 
   setTokens(tokens: TokenSet): Promise<void> {

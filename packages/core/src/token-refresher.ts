@@ -1,3 +1,4 @@
+import type { DPoPHandle } from './dpop-handle.js'
 import { RefreshCoordinator } from './refresh-coordinator.js'
 import { resolveOptions, type TokenRefresherOptions } from './refresher-options.js'
 import type { TokenSet } from './token-set.js'
@@ -31,6 +32,8 @@ export interface TokenRefresher {
    * later): await it before a process exits, so that a rotated refresh token is not lost on the way.
    */
   settled(): Promise<void>
+  /** The `dpop` option: the DPoP handle that adapters sign each request's proof with, for a `DPoP` token set. */
+  readonly dpop?: DPoPHandle | undefined
 }
 
 /**

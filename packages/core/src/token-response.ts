@@ -44,8 +44,8 @@ export function parseTokenResponse(
     if (typeof tokenType !== 'string' || tokenType === '') {
       throw invalidField('token_type', 'a non-empty string', tokenType)
     }
-    // Token types are case-insensitive (RFC 6749, section 5.1), and some APIs accept only `Bearer`.
-    tokens.tokenType = tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType
+    // Token types are case-insensitive (RFC 6749, section 5.1), and some APIs accept only `Bearer` (or `DPoP`).
+    tokens.tokenType = canonicalTokenTypes.get(tokenType.toLowerCase()) ?? tokenType
   }
   const expiresAt = readExpiresAt(response.expires_in, accessToken, now)
   if (expiresAt !== undefined) tokens.expiresAt = expiresAt
@@ -61,6 +61,11 @@ export function parseTokenResponse(
   }
   return tokens
 }
+
+const canonicalTokenTypes = new Map([
+  ['bearer', 'Bearer'],
+  ['dpop', 'DPoP'],
+])
 
 function readExpiresAt(
   expiresIn: unknown,

@@ -5,6 +5,7 @@ import {
   isRefreshSignal,
   isReplayableBody,
   type RequestCredentials,
+  type SendOptions,
   type TokenRefreshAdapterOptions,
 } from '@tokenflight/core/adapter'
 
@@ -34,7 +35,7 @@ export function withTokenRefresh(
 ): typeof globalThis.fetch {
   if (typeof fetch !== 'function') throw new TypeError('Expected `fetch` to be a function')
   const policy = createAuthorizationPolicy(refresher, options, fetchResponseAccess)
-  const { isAllowedUrl } = policy
+  const { isAllowedUrl, usesDPoP } = policy
 
   // Not an async function: it returns the promise of `fetch` or of the policy as it is, rather than wrapping it
   // in one more promise that costs each request two more turns of the microtask queue.
@@ -56,25 +57,48 @@ export function withTokenRefresh(
       ) {
         return fetch(input, init)
       }
-      // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay;
-      // other bodies (strings, forms, blobs, buffers) can simply be sent again.
-      const replayInput = request?.body != null && init?.body == null ? request.clone() : input
+      // Sending a Request consumes its body stream, so a Request with a body is copied in case of a replay, and
+      // each further attempt sends a copy of that copy; other bodies (strings, forms, blobs, buffers) can simply be
+      // sent again.
+      const replaySource = request?.body != null && init?.body == null ? request.clone() : undefined
       return policy.send(
         (credentials: RequestCredentials) =>
-          fetch(credentials.isReplay ? replayInput : input, {
-            ...init,
-            headers: withCredentials(headers, credentials),
-          }),
-        // The common request, with neither a signal nor a body, needs no options.
-        signal == null && init?.body == null
+          fetch(
+            credentials.isReplay || credentials.isNonceRetry
+              ? (replaySource?.clone() ?? input)
+              : input,
+            {
+              ...init,
+              headers: withCredentials(headers, credentials),
+            },
+          ),
+        // The common request, with neither a signal nor a body, needs no options; a DPoP proof needs the request.
+        signal == null && init?.body == null && !usesDPoP
           ? undefined
-          : { signal, replayable: isReplayableBody(init?.body) },
+          : sendOptionsOf(input, init, request, signal, usesDPoP),
       )
     } catch (error) {
       // As fetch does, a call that cannot be made rejects rather than throws.
       return Promise.reject(error)
     }
   }
+}
+
+function sendOptionsOf(
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  request: Request | undefined,
+  signal: AbortSignal | null | undefined,
+  usesDPoP: boolean,
+): SendOptions {
+  const options: SendOptions = { signal, replayable: isReplayableBody(init?.body) }
+  if (usesDPoP) {
+    options.request = {
+      method: init?.method ?? request?.method ?? 'GET',
+      url: request?.url ?? String(input),
+    }
+  }
+  return options
 }
 
 /**

@@ -2,12 +2,13 @@ import {
   createTokenRefresher,
   parseTokenResponse,
   SessionExpiredError,
+  type TokenRefresher,
   type TokenSet,
 } from '@tokenflight/core'
 import { withTokenRefresh } from '@tokenflight/fetch'
 
-export function createApiFetch(initialTokens: TokenSet): typeof fetch {
-  const refresher = createTokenRefresher({
+export function createRefresher(initialTokens: TokenSet): TokenRefresher {
+  return createTokenRefresher({
     initialTokens,
     // The token request uses the plain fetch, so it never waits on the refresh it is part of.
     refresh: async ({ tokens, signal }) => {
@@ -25,5 +26,10 @@ export function createApiFetch(initialTokens: TokenSet): typeof fetch {
     },
     onSessionExpired: () => console.info('Session over: sign in again'),
   })
-  return withTokenRefresh(fetch, refresher, { origins: ['https://api.example.com'] })
+}
+
+export function createApiFetch(initialTokens: TokenSet): typeof fetch {
+  return withTokenRefresh(fetch, createRefresher(initialTokens), {
+    origins: ['https://api.example.com'],
+  })
 }

@@ -1,5 +1,6 @@
 import { TokenRefreshError, type TokenRefresher } from '@tokenflight/core'
 import {
+  type AuthorizeOptions,
   createAuthorizationPolicy,
   fetchResponseAccess,
   isRefreshSignal,
@@ -65,7 +66,7 @@ export function tokenRefreshHooks(
   options?: TokenRefreshHooksOptions,
 ): TokenRefreshHooks {
   const policy = createAuthorizationPolicy(refresher, readingCopies(options), fetchResponseAccess)
-  const { isAllowedUrl } = policy
+  const { isAllowedUrl, usesDPoP } = policy
   // Keyed by the `context` object, which ky creates for each call and hands to every hook of that call.
   const sentCredentials = new WeakMap<object, RequestCredentials>()
 
@@ -86,7 +87,8 @@ export function tokenRefreshHooks(
       (credentials) => {
         if (credentials === sent) return send(request, fetchOptions)
         sentCredentials.set(context, credentials)
-        const replay = copy ?? request
+        // A copy of the copy: a DPoP nonce retry and a replay after a refresh may both need the body.
+        const replay = copy === undefined ? request : copy.clone()
         setCredentials(replay.headers, credentials)
         return send(replay, fetchOptions)
       },
@@ -111,7 +113,7 @@ export function tokenRefreshHooks(
       }
       // ky sends its retries (after a 503, say) from a copy it made before the first attempt: each one gets
       // the current token, as a new request would, rather than the one the first attempt carried.
-      return policy.authorize({ signal: request.signal, previous: sent }).then((renewed) => {
+      return policy.authorize(authorizeOptions(request, sent)).then((renewed) => {
         setCredentials(request.headers, renewed)
         sentCredentials.set(context, renewed)
         return sendAnswering(send, context, copyBody, request, fetchOptions, renewed)
@@ -128,22 +130,41 @@ export function tokenRefreshHooks(
     const context = kyOptions.context
     const sent = context === undefined ? undefined : sentCredentials.get(context)
     if (context === undefined || sent === undefined || response === undefined) return undefined
+    if (usesDPoP) policy.learnNonce(sent, response)
     if (!policy.isUnauthorized(response)) return undefined
-    return policy
-      .replayAfterUnauthorized(
-        sent,
-        response,
-        (credentials) => {
-          // On ky's own request, so that a retry ky makes after the replay carries the new token too.
-          setCredentials(request.headers, credentials)
-          sentCredentials.set(context, credentials)
-          return (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(
-            replayRequest(request, kyOptions.body),
-          )
-        },
-        { signal: request.signal, replayable: canReplay(request, kyOptions.body) },
+    const replayOptions = { signal: request.signal, replayable: canReplay(request, kyOptions.body) }
+    // A DPoP nonce retry may still meet a rejected token, and the replay after a refresh a new nonce: each attempt
+    // is answered in turn, within the bounds the policy sets.
+    const replay = async (credentials: RequestCredentials): Promise<Response> => {
+      // On ky's own request, so that a retry ky makes after the replay carries the new token too.
+      setCredentials(request.headers, credentials)
+      sentCredentials.set(context, credentials)
+      const replayed = await (kyOptions.fetch ?? globalThis.fetch.bind(globalThis))(
+        replayRequest(request, kyOptions.body),
       )
+      if (!usesDPoP) return replayed
+      policy.learnNonce(credentials, replayed)
+      if (!policy.isUnauthorized(replayed)) return replayed
+      return (
+        (await policy.replayAfterUnauthorized(credentials, replayed, replay, replayOptions)) ??
+        replayed
+      )
+    }
+    return policy
+      .replayAfterUnauthorized(sent, response, replay, replayOptions)
       .catch((error: unknown) => failAtOnce(kyOptions, error))
+  }
+
+  // A DPoP proof covers the request's method and URL.
+  function authorizeOptions(
+    request: Request,
+    previous: RequestCredentials | undefined,
+  ): AuthorizeOptions {
+    return {
+      signal: request.signal,
+      previous,
+      request: usesDPoP ? { method: request.method, url: request.url } : undefined,
+    }
   }
 
   return {
@@ -180,7 +201,7 @@ export function tokenRefreshHooks(
         // ky 1 runs this hook again before each retry, on a request that carries the header it set before.
         if (previous === undefined && request.headers.has('authorization')) return undefined
         if (isAllowedUrl !== undefined && !isAllowedUrl(request.url)) return undefined
-        return policy.authorize({ signal: request.signal, previous }).then(
+        return policy.authorize(authorizeOptions(request, previous)).then(
           (credentials) => {
             setCredentials(request.headers, credentials)
             sentCredentials.set(context, credentials)

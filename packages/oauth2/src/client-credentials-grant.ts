@@ -23,7 +23,7 @@ const knownOptions = new Set<string>(tokenEndpointOptionNames)
  */
 export function clientCredentialsGrant(options: ClientCredentialsGrantOptions): RefreshFunction {
   const endpoint = resolveTokenEndpoint(options, { knownOptions, reservedParameters: [] })
-  return ({ signal }) =>
+  return ({ signal, dpop }) =>
     requestTokens(
       endpoint,
       {
@@ -41,5 +41,6 @@ export function clientCredentialsGrant(options: ClientCredentialsGrantOptions): 
         invalidGrantEndsSession: true,
       },
       signal,
+      dpop,
     )
 }

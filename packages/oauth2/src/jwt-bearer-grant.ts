@@ -77,7 +77,7 @@ export function jwtBearerGrant(options: JwtBearerGrantOptions): RefreshFunction 
     clientIdFallback: assertion.issuer,
   })
   let signingKey: Promise<CryptoKey | Uint8Array> | undefined
-  return async ({ signal }) => {
+  return async ({ signal, dpop }) => {
     signingKey ??= importSigningKey(assertion.algorithm, assertion.key)
     const key = await signingKey
     const secrets: string[] = []
@@ -107,6 +107,7 @@ export function jwtBearerGrant(options: JwtBearerGrantOptions): RefreshFunction 
         invalidGrantEndsSession: true,
       },
       signal,
+      dpop,
     )
   }
 }

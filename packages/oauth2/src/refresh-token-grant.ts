@@ -39,7 +39,7 @@ export function refreshTokenGrant(options: RefreshTokenGrantOptions): RefreshTok
     knownOptions,
     reservedParameters: ['refresh_token'],
   })
-  return async ({ tokens, signal, scope }) => {
+  return async ({ tokens, signal, scope, dpop }) => {
     const narrowed = callScope(scope)
     const refreshToken = tokens?.refreshToken
     if (refreshToken === undefined || refreshToken === '') {
@@ -64,6 +64,7 @@ export function refreshTokenGrant(options: RefreshTokenGrantOptions): RefreshTok
         invalidGrantEndsSession: true,
       },
       signal,
+      dpop,
     )
   }
 }

@@ -1,4 +1,5 @@
 import {
+  type DPoPHandle,
   isInvalidGrant,
   parseTokenResponse,
   SessionExpiredError,
@@ -172,15 +173,17 @@ export interface TokenRequest {
 
 /**
  * Sends one token request through oauth4webapi and turns the answer into a `TokenSet`; an `invalid_grant` answer
- * becomes `SessionExpiredError` where it ends the session, any other failure an `AuthorizationServerError`.
+ * becomes `SessionExpiredError` where it ends the session, any other failure an `AuthorizationServerError`. With a
+ * DPoP handle the request carries a proof of its key, and is sent once more when the server asks for its nonce.
  */
 export async function requestTokens(
   endpoint: TokenEndpoint,
   request: TokenRequest,
   signal: AbortSignal | undefined,
+  dpop?: DPoPHandle | undefined,
 ): Promise<TokenSet> {
   const server = await endpoint.server(signal)
-  return parseTokenResponse(await sendTokenRequest(endpoint, server, request, signal), {
+  return parseTokenResponse(await sendTokenRequest(endpoint, server, request, signal, dpop), {
     now: endpoint.now,
   })
 }
@@ -190,26 +193,48 @@ async function sendTokenRequest(
   { metadata, issuerKnown }: AuthorizationServer,
   request: TokenRequest,
   signal: AbortSignal | undefined,
+  dpop: DPoPHandle | undefined,
 ): Promise<oauth.TokenEndpointResponse> {
   const url = new URL(metadata.token_endpoint ?? '')
-  try {
-    const response = await request.send(metadata, requestOptions(url, signal, endpoint.fetch))
-    return await request.process(metadata, issuerKnown ? response : await withoutIdToken(response))
-  } catch (error) {
-    const secrets = [...request.secrets, endpoint.clientSecret ?? '']
-    const failure = describeRequestFailure(error, {
-      endpoint: url.href,
-      signal,
-      what: 'Token endpoint',
-      secrets,
-    })
-    if (request.invalidGrantEndsSession && isInvalidGrant(failure)) {
-      throw new SessionExpiredError('Session expired: the token endpoint answered invalid_grant', {
-        cause: failure,
-      })
+  // RFC 9449 §8: a server that wants a nonce answers `use_dpop_nonce` with one; the request is then sent once more,
+  // with a new proof that carries it. A second such answer is a failure like any other.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const options = requestOptions(url, signal, endpoint.fetch)
+      if (dpop !== undefined) options.headers = { dpop: await dpop.proof({ method: 'POST', url }) }
+      const response = await request.send(metadata, options)
+      dpop?.learnNonce(url, response.headers.get('dpop-nonce'))
+      return await request.process(
+        metadata,
+        issuerKnown ? response : await withoutIdToken(response),
+      )
+    } catch (error) {
+      if (dpop !== undefined && attempt === 1 && oauth.isDPoPNonceError(error)) continue
+      throw describeTokenRequestFailure(endpoint, request, url, signal, error)
     }
-    throw failure
   }
+}
+
+function describeTokenRequestFailure(
+  endpoint: TokenEndpoint,
+  request: TokenRequest,
+  url: URL,
+  signal: AbortSignal | undefined,
+  error: unknown,
+): unknown {
+  const secrets = [...request.secrets, endpoint.clientSecret ?? '']
+  const failure = describeRequestFailure(error, {
+    endpoint: url.href,
+    signal,
+    what: 'Token endpoint',
+    secrets,
+  })
+  if (request.invalidGrantEndsSession && isInvalidGrant(failure)) {
+    return new SessionExpiredError('Session expired: the token endpoint answered invalid_grant', {
+      cause: failure,
+    })
+  }
+  return failure
 }
 
 // Without a known issuer an ID token cannot be checked, and only the access and refresh tokens are used, so the

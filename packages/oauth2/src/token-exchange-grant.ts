@@ -1,4 +1,4 @@
-import type { TokenSet } from '@tokenflight/core'
+import type { DPoPHandle, TokenSet } from '@tokenflight/core'
 import * as oauth from 'oauth4webapi'
 import { callList, callScope, callString } from './call-parameters.js'
 import { checkOptionsObject, optionalString } from './option-checks.js'
@@ -51,6 +51,8 @@ export type TokenExchangeContext = TokenExchangeParameters & {
   /** Ignored: every exchange starts from the subject token. */
   tokens?: TokenSet | undefined
   signal?: AbortSignal
+  /** The refresher's DPoP handle: the request carries a proof of its key, and the new token is bound to it. */
+  dpop?: DPoPHandle
 }
 
 /**
@@ -162,6 +164,7 @@ export function tokenExchangeGrant(options: TokenExchangeGrantOptions): TokenExc
         invalidGrantEndsSession: true,
       },
       context.signal,
+      context.dpop,
     )
   }
 }

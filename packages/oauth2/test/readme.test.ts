@@ -2,7 +2,13 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TokenStore } from '@tokenflight/core'
-import { createRefresherPool, createTokenRefresher, memoryTokenStore } from '@tokenflight/core'
+import {
+  createDPoPHandle,
+  createRefresherPool,
+  createTokenRefresher,
+  memoryTokenStore,
+} from '@tokenflight/core'
+import { withTokenRefresh } from '@tokenflight/fetch'
 import {
   clientCredentialsGrant,
   jwtBearerGrant,
@@ -37,7 +43,7 @@ describe('the README', () => {
     const readme = await readFile(join(import.meta.dirname, '../README.md'), 'utf8')
     const source = await readFile(import.meta.filename, 'utf8')
     const snippets = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')
-    expect(snippets).toHaveLength(5)
+    expect(snippets).toHaveLength(6)
     for (const snippet of snippets) expectSnippetIn(snippet, source)
   })
 })
@@ -136,6 +142,53 @@ describe('the command-line snippet', () => {
     const refreshed = JSON.parse(await readFile(tokenFile, 'utf8'))
     expect(refreshed.refreshToken).not.toBe(signedIn.refreshToken)
     expect(refreshed).toEqual(second.getTokens())
+  })
+})
+
+describe('the DPoP snippet', () => {
+  beforeEach(() => {
+    browser.opened = []
+    browser.open = (url) => {
+      browser.opened.push(approveAs('alice')(new ScriptedBrowser(), url))
+    }
+  })
+
+  it('signs in with a key, and calls userinfo with DPoP-bound tokens across an expiry', async () => {
+    const issuer = local.issuer
+    const clientId = clients.dpopCli
+    const userinfoUrl = `${local.issuer}/me`
+    clock.start()
+
+    // The private key cannot be exported: the tokens are good only together with this key, wherever they leak.
+    const keyPair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+      'sign',
+      'verify',
+    ])
+    const dpop = createDPoPHandle(keyPair)
+    const refresher = createTokenRefresher({
+      dpop,
+      initialTokens: await signInWithLoopback({
+        issuer,
+        clientId,
+        scope: 'openid offline_access',
+        dpop,
+      }),
+      refresh: refreshTokenGrant({ issuer, clientId }),
+    })
+    const apiFetch = withTokenRefresh(fetch, refresher)
+    const me = await (await apiFetch(userinfoUrl)).json()
+
+    expect(me).toMatchObject({ sub: 'alice' })
+    const signedIn = refresher.getTokens()
+    expect(signedIn?.tokenType).toBe('DPoP')
+    clock.advance(accessTokenTtlMs + 1_000)
+    expect(await (await apiFetch(userinfoUrl)).json()).toMatchObject({ sub: 'alice' })
+    expect(refresher.getTokens()?.refreshToken).not.toBe(signedIn?.refreshToken)
+    // A bearer request with the DPoP-bound token is refused.
+    const asBearer = await fetch(userinfoUrl, {
+      headers: { authorization: `Bearer ${refresher.getTokens()?.accessToken}` },
+    })
+    expect(asBearer.status).toBe(401)
   })
 })
 

@@ -1,3 +1,4 @@
+export type { DPoPControls, DPoPProofRecord, SimulatorDPoPOptions } from './dpop-verifier.js'
 export type {
   ApiRequestRecord,
   OAuthSimulator,

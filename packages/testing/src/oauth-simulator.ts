@@ -1,5 +1,12 @@
-import { readRetryAfterMs, TokenEndpointError } from '@tokenflight/core'
+import { type DPoPHandle, readRetryAfterMs, TokenEndpointError } from '@tokenflight/core'
 import { delay, type HttpHandler, HttpResponse, http } from 'msw'
+import {
+  type DPoPControls,
+  type DPoPProofRecord,
+  DPoPVerifier,
+  type ProofCheck,
+  type SimulatorDPoPOptions,
+} from './dpop-verifier.js'
 import { echoRequest } from './request-echo.js'
 import { abortion, GateQueue, type RequestGate } from './request-gate.js'
 import { createSimulatorClock, type SimulatorClock } from './simulator-clock.js'
@@ -27,6 +34,13 @@ export interface OAuthSimulatorOptions {
   client?: { id: string; secret: string }
   /** The base clock, in epoch milliseconds, that `clock.advance` moves. Default `Date.now`. */
   now?: () => number
+  /**
+   * DPoP mode (RFC 9449): the token endpoint issues `DPoP` tokens bound to the key of the request's proof, and the
+   * API accepts them only with a proof of that key, checked with jose (signature, `htm`, `htu`, `ath`, a unique
+   * `jti`, `iat` within a window of the base clock, and by default the server's latest nonce). `true` for the
+   * defaults. Default: off.
+   */
+  dpop?: boolean | SimulatorDPoPOptions
 }
 
 /** A failure the token endpoint can be told to answer with. */
@@ -54,6 +68,10 @@ export interface ApiRequestRecord {
   bodySize: number
   /** The token in the request's `Authorization` header, whatever its scheme; undefined without one. */
   accessToken: string | undefined
+  /** DPoP mode: the proof the request carried, when it could be read. */
+  proof?: DPoPProofRecord
+  /** The `error` of a 401's `WWW-Authenticate` challenge, such as `invalid_token` or `use_dpop_nonce`. */
+  challenge?: string
 }
 
 /** Counters a test asserts on; they only grow. */
@@ -68,6 +86,10 @@ export interface SimulatorStats {
   readonly apiRequests: readonly ApiRequestRecord[]
   /** How many API requests presented each access token, valid or not. */
   readonly requestsByToken: ReadonlyMap<string, number>
+  /** DPoP mode: answers that asked for the server's new nonce (`use_dpop_nonce`), by the token endpoint and the API. */
+  readonly nonceChallenges: { readonly token: number; readonly api: number }
+  /** DPoP mode: proofs refused as invalid (`invalid_dpop_proof`), by the token endpoint or the API. */
+  readonly invalidProofs: number
 }
 
 /**
@@ -77,6 +99,8 @@ export interface SimulatorStats {
 export type SimulatorRefreshFunction = (context: {
   tokens: { refreshToken?: string } | undefined
   signal: AbortSignal
+  /** The refresher's DPoP handle: the token request carries its proof, and is sent again once for a new nonce. */
+  dpop?: DPoPHandle
 }) => Promise<IssuedTokens>
 
 /** A simulated OAuth 2 provider and protected API, with the controls and counters a test needs. */
@@ -89,8 +113,13 @@ export interface OAuthSimulator {
   readonly stats: SimulatorStats
   /** A ready refresh function; errors carry the RFC 6749 `error` code, so `invalid_grant` ends the session. */
   readonly refresh: SimulatorRefreshFunction
-  /** Starts a session as a sign-in would, and returns its tokens, to use as `initialTokens`. */
-  signIn(options?: { scope?: string }): IssuedTokens
+  /**
+   * Starts a session as a sign-in would, and returns its tokens, to use as `initialTokens`. In DPoP mode `jkt`, the
+   * thumbprint of the client's key (`await dpop.thumbprint()`), is required: the tokens are bound to that key.
+   */
+  signIn(options?: { scope?: string; jkt?: string }): IssuedTokens
+  /** The controls of DPoP mode; undefined without it. */
+  readonly dpop: DPoPControls | undefined
   /** Makes the API reject every access token issued so far, as if they had expired early. */
   expireAccessTokens(): void
   /** Revokes every token issued so far: the API answers 401 and refreshes fail with `invalid_grant`. */
@@ -136,7 +165,9 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
   const accessTokenLifetimeMs = durationOption(options, 'accessTokenLifetimeMs', 3_600_000)
   const tokenLatencyMs = durationOption(options, 'tokenLatencyMs', 0)
   const apiLatencyMs = durationOption(options, 'apiLatencyMs', 0)
-  const tokenType = options.tokenType ?? 'Bearer'
+  const dpopOptions = options.dpop === true ? {} : options.dpop || undefined
+  if (dpopOptions !== undefined) checkDPoPOptions(dpopOptions, options.tokenType)
+  const tokenType = dpopOptions === undefined ? (options.tokenType ?? 'Bearer') : 'DPoP'
   if (typeof tokenType !== 'string' || !/^[\w!#$%&'*+.^`|~-]+$/.test(tokenType)) {
     throw new TypeError('Expected `tokenType` to be an HTTP authentication scheme such as `Bearer`')
   }
@@ -147,7 +178,10 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
   ) {
     throw new TypeError('Expected `client` to have string `id` and `secret`')
   }
-  const clock = createSimulatorClock(options.now ?? Date.now)
+  const baseNow = options.now ?? Date.now
+  const clock = createSimulatorClock(baseNow)
+  // Proofs carry the time of the machine that signs them, which `clock.advance` does not move.
+  const verifier = dpopOptions === undefined ? undefined : new DPoPVerifier(dpopOptions, baseNow)
   const ledger = new TokenLedger({
     accessTokenLifetimeMs,
     rotateRefreshTokens: options.rotateRefreshTokens ?? true,
@@ -158,7 +192,13 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
 
   const apiRequests: ApiRequestRecord[] = []
   const requestsByToken = new Map<string, number>()
-  const counters = { refreshCalls: 0, reusedRefreshTokens: 0, unauthorizedResponses: 0 }
+  const counters = {
+    refreshCalls: 0,
+    reusedRefreshTokens: 0,
+    unauthorizedResponses: 0,
+    invalidProofs: 0,
+  }
+  const nonceChallenges = { token: 0, api: 0 }
   const stats: SimulatorStats = {
     get refreshCalls() {
       return counters.refreshCalls
@@ -171,6 +211,10 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
     },
     apiRequests,
     requestsByToken,
+    nonceChallenges,
+    get invalidProofs() {
+      return counters.invalidProofs
+    },
   }
   const tokenFailures: Injection<TokenFailure>[] = []
   const apiFailures: Injection<number>[] = []
@@ -197,14 +241,29 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
     const clientProblem = authenticateClient(request.headers.get('authorization'), form, client)
     if (clientProblem !== undefined) return oauthError(401, 'invalid_client', clientProblem)
 
+    let jkt: string | undefined
+    if (verifier !== undefined) {
+      const check = await verifier.check(request, 'token')
+      if (!check.ok) return refuseProof(check, 'token')
+      jkt = check.record.jkt
+    }
     const scope = form.get('scope') ?? undefined
     switch (form.get('grant_type')) {
       case 'client_credentials':
-        return tokenResponse(ledger.clientCredentials(scope))
+        return tokenResponse(ledger.clientCredentials(scope, jkt))
       case 'refresh_token': {
         const refreshToken = form.get('refresh_token')
         if (refreshToken === null || refreshToken === '') {
           return oauthError(400, 'invalid_request', 'Missing refresh_token')
+        }
+        // RFC 9449 §5: a refresh token bound to a key is refreshed with a proof of that key only.
+        const boundKey = ledger.boundKeyOf(refreshToken)
+        if (verifier !== undefined && boundKey !== undefined && boundKey !== jkt) {
+          counters.invalidProofs++
+          return withNonce(
+            oauthError(400, 'invalid_dpop_proof', 'The refresh token is bound to another key'),
+            'token',
+          )
         }
         const outcome = ledger.refresh(refreshToken)
         if (outcome.ok) return tokenResponse(outcome.tokens)
@@ -230,8 +289,20 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
       requestsByToken.set(accessToken, (requestsByToken.get(accessToken) ?? 0) + 1)
     }
     let response: Response
+    let proof: ProofCheck | undefined
+    if (verifier !== undefined && presented !== undefined) {
+      verifier.apiRequestArrived()
+      proof = await verifier.check(request, 'api', {
+        accessToken: presented.token,
+        jkt: ledger.boundKeyOf(presented.token),
+      })
+    }
+    // The proof is checked before the token, as oidc-provider does: a stale nonce is asked for again even when the
+    // token has expired too, and the request that brings the nonce then learns that it needs a refresh.
     if (presented === undefined) {
       response = unauthorized(`${tokenType} realm="api"`)
+    } else if (proof !== undefined && !proof.ok) {
+      response = refuseProof(proof, 'api')
     } else if (
       presented.scheme.toLowerCase() !== tokenType.toLowerCase() ||
       !ledger.accepts(presented.token)
@@ -247,17 +318,42 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
             : HttpResponse.json({ error: 'injected_failure' }, { status })
     }
     if (response.status === 401) counters.unauthorizedResponses++
-    apiRequests.push({
+    const record: ApiRequestRecord = {
       method: request.method,
       url: request.url,
       status: response.status,
       bodySize: bytes.byteLength,
       accessToken,
-    })
-    return response
+    }
+    if (proof?.ok === false ? proof.record !== undefined : proof !== undefined) {
+      record.proof = (proof as { record: DPoPProofRecord }).record
+    }
+    const challenge = challengeError(response.headers.get('www-authenticate'))
+    if (challenge !== undefined) record.challenge = challenge
+    apiRequests.push(record)
+    return verifier === undefined ? response : withNonce(response, 'api')
   })
 
-  const refresh: SimulatorRefreshFunction = async ({ tokens, signal }) => {
+  function refuseProof(check: Extract<ProofCheck, { ok: false }>, endpoint: 'token' | 'api') {
+    if (check.error === 'use_dpop_nonce') nonceChallenges[endpoint]++
+    else counters.invalidProofs++
+    const refusal =
+      endpoint === 'token'
+        ? oauthError(400, check.error, check.description)
+        : unauthorized(
+            `DPoP error="${check.error}", error_description="${check.description}", algs="ES256 EdDSA RS256 PS256"`,
+          )
+    return withNonce(refusal, endpoint)
+  }
+
+  // Every answer of a server that demands nonces carries the one it wants next (RFC 9449 §8, §9).
+  function withNonce(response: Response, endpoint: 'token' | 'api'): Response {
+    const nonce = verifier?.nonceOf(endpoint)
+    if (nonce !== undefined) response.headers.set('DPoP-Nonce', nonce)
+    return response
+  }
+
+  const refresh: SimulatorRefreshFunction = async ({ tokens, signal, dpop }) => {
     const refreshToken = tokens?.refreshToken
     const body =
       refreshToken === undefined
@@ -267,8 +363,20 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
     if (client !== undefined) {
       headers.Authorization = `Basic ${btoa(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`)}`
     }
-    const response = await fetch(tokenUrl, { method: 'POST', body, headers, signal })
-    return readTokenResponse(response, clock.now)
+    if (dpop === undefined) {
+      return readTokenResponse(
+        await fetch(tokenUrl, { method: 'POST', body, headers, signal }),
+        clock.now,
+      )
+    }
+    // RFC 9449 §8: an answer asking for a nonce is followed by the same request, once, with a proof that has it.
+    for (let attempt = 1; ; attempt++) {
+      headers.DPoP = await dpop.proof({ method: 'POST', url: tokenUrl })
+      const response = await fetch(tokenUrl, { method: 'POST', body, headers, signal })
+      dpop.learnNonce(tokenUrl, response.headers.get('dpop-nonce'))
+      if (attempt === 1 && response.status === 400 && (await asksForNonce(response))) continue
+      return readTokenResponse(response, clock.now)
+    }
   }
 
   return {
@@ -278,7 +386,24 @@ export function createOAuthSimulator(options: OAuthSimulatorOptions = {}): OAuth
     clock,
     stats,
     refresh,
-    signIn: (signInOptions = {}) => ledger.signIn(signInOptions.scope),
+    signIn: (signInOptions = {}) => {
+      const { scope, jkt } = signInOptions
+      if (verifier !== undefined && (typeof jkt !== 'string' || jkt === '')) {
+        throw new TypeError(
+          'Expected `jkt` in DPoP mode: the thumbprint of the key the tokens are bound to, from `await dpop.thumbprint()`',
+        )
+      }
+      return ledger.signIn(scope, verifier === undefined ? undefined : jkt)
+    },
+    dpop:
+      verifier === undefined
+        ? undefined
+        : {
+            rotateNonce: () => verifier.rotateNonce(),
+            get apiNonce() {
+              return verifier.apiNonce
+            },
+          },
     expireAccessTokens: () => ledger.expireAccessTokens(),
     revokeSession: () => ledger.revokeAll(),
     failTokenRequests: (failure, { times = 1 } = {}) => {
@@ -327,6 +452,40 @@ async function failTokenRequest(failure: TokenFailure, signal: AbortSignal): Pro
       return new HttpResponse('{"token_type": "Bearer", "expires_in": ', {
         headers: { 'Content-Type': 'application/json' },
       })
+  }
+}
+
+async function asksForNonce(response: Response): Promise<boolean> {
+  try {
+    return ((await response.clone().json()) as { error?: unknown }).error === 'use_dpop_nonce'
+  } catch {
+    return false
+  }
+}
+
+function challengeError(header: string | null): string | undefined {
+  return header === null ? undefined : /error="([^"]*)"/.exec(header)?.[1]
+}
+
+function checkDPoPOptions(options: unknown, tokenType: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('Expected `dpop` to be true or an object of DPoP options')
+  }
+  if (tokenType !== undefined) {
+    throw new TypeError('Expected no `tokenType` with `dpop`: DPoP mode issues tokens of type DPoP')
+  }
+  const { nonces, rotateNonceEvery, iatWindowMs } = options as SimulatorDPoPOptions
+  if (nonces !== undefined && typeof nonces !== 'boolean') {
+    throw new TypeError('Expected `dpop.nonces` to be a boolean')
+  }
+  if (
+    rotateNonceEvery !== undefined &&
+    !(Number.isInteger(rotateNonceEvery) && rotateNonceEvery >= 1)
+  ) {
+    throw new TypeError('Expected `dpop.rotateNonceEvery` to be a positive integer')
+  }
+  if (iatWindowMs !== undefined && !(typeof iatWindowMs === 'number' && iatWindowMs >= 0)) {
+    throw new TypeError('Expected `dpop.iatWindowMs` to be a non-negative number of milliseconds')
   }
 }
 

@@ -12,6 +12,8 @@ export interface IssuedTokens {
 /** Every token issued after one sign-in or one client-credentials grant; RFC 9700 revokes them together. */
 interface TokenFamily {
   revoked: boolean
+  /** DPoP: the thumbprint of the key every token of the family is bound to (`cnf.jkt`). */
+  jkt: string | undefined
 }
 
 interface AccessTokenRecord {
@@ -51,16 +53,21 @@ export class TokenLedger {
     this.#settings = settings
   }
 
-  signIn(scope: string | undefined): IssuedTokens {
-    const family = this.#newFamily()
+  signIn(scope: string | undefined, jkt?: string): IssuedTokens {
+    const family = this.#newFamily(jkt)
     return {
       ...this.#issueAccessToken(family, scope),
       refreshToken: this.#issueRefreshToken(family, scope),
     }
   }
 
-  clientCredentials(scope: string | undefined): IssuedTokens {
-    return this.#issueAccessToken(this.#newFamily(), scope)
+  clientCredentials(scope: string | undefined, jkt?: string): IssuedTokens {
+    return this.#issueAccessToken(this.#newFamily(jkt), scope)
+  }
+
+  /** DPoP: the key thumbprint an access or refresh token is bound to; undefined for an unknown or unbound one. */
+  boundKeyOf(token: string): string | undefined {
+    return (this.#accessTokens.get(token) ?? this.#refreshTokens.get(token))?.family.jkt
   }
 
   refresh(refreshToken: string): RefreshOutcome {
@@ -106,8 +113,8 @@ export class TokenLedger {
     return [...this.#accessTokens.keys(), ...this.#refreshTokens.keys()]
   }
 
-  #newFamily(): TokenFamily {
-    const family = { revoked: false }
+  #newFamily(jkt: string | undefined): TokenFamily {
+    const family = { revoked: false, jkt }
     this.#families.push(family)
     return family
   }

@@ -5,6 +5,7 @@ export type {
   AuthorizationPolicy,
   AuthorizeOptions,
   ReplayOptions,
+  RequestTarget,
   RequestWaitOptions,
   ResponseAccess,
   SendOptions,

@@ -1,4 +1,4 @@
-import type { TokenSet } from '@tokenflight/core'
+import type { DPoPHandle, TokenSet } from '@tokenflight/core'
 import * as oauth from 'oauth4webapi'
 import { AuthorizationServerError } from '../authorization-server-error.js'
 import {
@@ -57,6 +57,11 @@ export interface SignInWithLoopbackOptions {
   fetch?: typeof fetch
   /** The clock that `expires_in` counts from, in epoch milliseconds. Default `Date.now`. */
   now?: () => number
+  /**
+   * Binds the tokens to a DPoP key (RFC 9449): the authorization request carries the key's thumbprint (`dpop_jkt`)
+   * and the code exchange a proof. Give the same handle to `createTokenRefresher` as its `dpop` option. Default: none.
+   */
+  dpop?: DPoPHandle
 }
 
 const knownOptions = new Set<string>([
@@ -76,6 +81,7 @@ const knownOptions = new Set<string>([
   'signal',
   'fetch',
   'now',
+  'dpop',
 ])
 const reservedAuthorizationParameters = new Set([
   'response_type',
@@ -85,6 +91,7 @@ const reservedAuthorizationParameters = new Set([
   'state',
   'code_challenge',
   'code_challenge_method',
+  'dpop_jkt',
 ])
 const defaultTimeoutMs = 300_000
 
@@ -131,6 +138,7 @@ interface SignInSettings {
   openBrowser: boolean | ((url: string) => unknown)
   log: (message: string) => void
   signal: AbortSignal | undefined
+  dpop: DPoPHandle | undefined
 }
 
 function resolveSignInOptions(options: SignInWithLoopbackOptions): SignInSettings {
@@ -152,6 +160,13 @@ function resolveSignInOptions(options: SignInWithLoopbackOptions): SignInSetting
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError('Expected `signal` to be an AbortSignal')
   }
+  const { dpop } = options
+  if (
+    dpop !== undefined &&
+    (typeof dpop?.proof !== 'function' || typeof dpop.thumbprint !== 'function')
+  ) {
+    throw new TypeError('Expected `dpop` to be a DPoP handle from `createDPoPHandle`')
+  }
   return {
     endpoint,
     scope: optionalString(options.scope, 'scope'),
@@ -168,6 +183,7 @@ function resolveSignInOptions(options: SignInWithLoopbackOptions): SignInSetting
       optionalFunction<(message: string) => void>(options.log, 'log') ??
       ((message) => process.stderr.write(`${message}\n`)),
     signal,
+    dpop,
   }
 }
 
@@ -190,6 +206,8 @@ async function signIn(settings: SignInSettings, signal: AbortSignal): Promise<To
     query.set('state', state)
     query.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
     query.set('code_challenge_method', 'S256')
+    // RFC 9449 §10: the code is bound to the key, so that only a holder of the key can redeem it.
+    if (settings.dpop !== undefined) query.set('dpop_jkt', await settings.dpop.thumbprint())
 
     presentAuthorizationUrl(settings, authorizationUrl.href)
     const callback = await callbackServer.waitForCallback(signal)
@@ -222,6 +240,7 @@ async function signIn(settings: SignInSettings, signal: AbortSignal): Promise<To
           invalidGrantEndsSession: false,
         },
         signal,
+        settings.dpop,
       )
       await callback.respond(
         200,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -33,6 +34,11 @@ export const clients = {
   /** A backend exchanging tokens (RFC 8693) with client_secret_basic. */
   exchanger: 'token-exchanger',
   exchangerSecret: 'token-exchanger-secret-value',
+  /** A native app whose tokens must be DPoP-bound: public, PKCE, refresh tokens (rotated). */
+  dpopCli: 'dpop-cli-app',
+  /** A backend using client_credentials whose tokens must be DPoP-bound. */
+  dpopService: 'dpop-service',
+  dpopServiceSecret: 'dpop-service-secret-value',
 } as const
 
 export interface LocalProvider {
@@ -62,6 +68,8 @@ async function generateKeys() {
 export interface LocalProviderOptions {
   /** Seconds an access token lives. Default 10. */
   accessTokenTtl?: number
+  /** Every DPoP proof must carry the provider's nonce (RFC 9449 §8, §9), at the token endpoint and at userinfo. */
+  dpopNonces?: boolean
 }
 
 /**
@@ -144,6 +152,25 @@ export async function startLocalProvider(
       redirect_uris: [],
     },
     {
+      client_id: clients.dpopCli,
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      dpop_bound_access_tokens: true,
+    },
+    {
+      client_id: clients.dpopService,
+      client_secret: clients.dpopServiceSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'api:read',
+      dpop_bound_access_tokens: true,
+    },
+    {
       client_id: clients.exchanger,
       client_secret: clients.exchangerSecret,
       token_endpoint_auth_method: 'client_secret_basic',
@@ -165,6 +192,13 @@ export async function startLocalProvider(
           devInteractions: { enabled: true },
           clientCredentials: { enabled: true },
           revocation: { enabled: true, allowedPolicy: async () => true },
+          dPoP: options.dpopNonces
+            ? {
+                enabled: true,
+                nonceSecret: randomBytes(32),
+                requireNonce: () => true,
+              }
+            : { enabled: true },
         },
         ttl: {
           AccessToken: accessTokenTtl,
