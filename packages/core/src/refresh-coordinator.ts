@@ -98,6 +98,17 @@ export class RefreshCoordinator implements TokenRefresher {
     return this.#afterLoading(options?.signal, (signal) => this.#currentAccessToken(signal))
   }
 
+  /**
+   * The access token when `getAccessToken` would hand it out at once, with no refresh to start or wait for; for the
+   * pool, which then has no work of the session's to track.
+   */
+  freshAccessToken(): string | undefined {
+    const tokens = this.#tokens
+    return tokens !== undefined && this.#options.now() < this.#backgroundRefreshAt
+      ? tokens.accessToken
+      : undefined
+  }
+
   refreshAfterUnauthorized(rejectedAccessToken: string, options?: WaitOptions): Promise<string> {
     if (typeof rejectedAccessToken !== 'string') {
       return Promise.reject(

@@ -5,7 +5,9 @@ import { hasMethods } from './option-checks.js'
 import { SessionIndex } from './pool/session-index.js'
 import { frozenKey, keyForEvents, type RefresherPoolKey, sessionIdOf } from './pool/session-key.js'
 import { type LruEntry, SessionLru } from './pool/session-lru.js'
+import { RefreshCoordinator } from './refresh-coordinator.js'
 import type { RefreshFunction, TokenRefresherOptions } from './refresher-options.js'
+import { resolveOptions } from './refresher-options.js'
 import { createTokenRefresher, type TokenRefresher, type WaitOptions } from './token-refresher.js'
 import type { TokenSet } from './token-set.js'
 import type { TokenStore } from './token-store.js'
@@ -102,7 +104,7 @@ interface Session<Key extends RefresherPoolKey> extends LruEntry {
   readonly id: string
   /** A frozen copy of the key first given for it. */
   readonly key: Key
-  inner: TokenRefresher
+  inner: RefreshCoordinator
   /** What `get()` hands out: `inner`, with each call counted as the session's work. */
   refresher: TokenRefresher
   readonly pool: KeyedRefresherPool<Key>
@@ -206,16 +208,18 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
     const session = newSession(id, key, this, lru)
     const onSessionExpired = this.#onSessionExpired
     const onEvent = this.#onEvent
-    session.inner = createTokenRefresher({
-      ...this.#refresherOptions,
-      refresh: sessionRefresh(session, this.#refresh),
-      ...(store === undefined ? {} : { store: this.#trackedStore(session, store) }),
-      ...(initialTokens === undefined ? {} : { initialTokens }),
-      ...(onSessionExpired === undefined
-        ? {}
-        : { onSessionExpired: withKey(onSessionExpired, key) }),
-      ...(onEvent === undefined ? {} : { onEvent: eventsWithKey(onEvent, keyForEvents(key)) }),
-    })
+    session.inner = new RefreshCoordinator(
+      resolveOptions({
+        ...this.#refresherOptions,
+        refresh: sessionRefresh(session, this.#refresh),
+        ...(store === undefined ? {} : { store: this.#trackedStore(session, store) }),
+        ...(initialTokens === undefined ? {} : { initialTokens }),
+        ...(onSessionExpired === undefined
+          ? {}
+          : { onSessionExpired: withKey(onSessionExpired, key) }),
+        ...(onEvent === undefined ? {} : { onEvent: eventsWithKey(onEvent, keyForEvents(key)) }),
+      }),
+    )
     // Room is made before the new session joins, so that it is never the one evicted to make it.
     this.#evictBeyond(this.#maxSessions - 1)
     this.#sessions.add(key, session)
@@ -325,6 +329,12 @@ class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
   getAccessToken(options?: WaitOptions): Promise<string> {
     const session = this.#session
     if (session.dropped) return session.pool.get(session.key).getAccessToken(options)
+    // A fresh token is handed out with no work to wait for: the session is only marked used, with no promise to track.
+    const token = session.inner.freshAccessToken()
+    if (token !== undefined) {
+      session.lru.touch(session)
+      return Promise.resolve(token)
+    }
     return this.#track(session.inner.getAccessToken(options))
   }
 
@@ -392,7 +402,7 @@ function newSession<Key extends RefresherPoolKey>(
   const session: Session<Key> = {
     id,
     key,
-    inner: undefined as unknown as TokenRefresher,
+    inner: undefined as unknown as RefreshCoordinator,
     refresher: undefined as unknown as TokenRefresher,
     pending: 0,
     releasing: false,

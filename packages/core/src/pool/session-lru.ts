@@ -40,6 +40,19 @@ export class SessionLru<Entry extends LruEntry> {
     if (entry.pending++ === 0 && entry.inIdleList) this.#unlink(entry)
   }
 
+  /**
+   * Marks a session used by work that is already done: an idle one becomes most recently used (a busy one becomes so
+   * when its work settles), and `onIdle` runs as after a release, since the pool may be beyond its size.
+   */
+  touch(entry: Entry): void {
+    if (!entry.inIdleList) return
+    if (entry.newer !== undefined) {
+      this.#unlink(entry)
+      this.#append(entry)
+    }
+    this.#onIdle()
+  }
+
   /** One piece of work settled; the session is idle again, and most recently used, once none is left. */
   release(entry: Entry): void {
     if (--entry.pending > 0 || entry.dropped) return
