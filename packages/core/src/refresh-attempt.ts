@@ -27,6 +27,8 @@ export interface RefreshAttempt {
   held: () => TokenSet | undefined
   /** False once tokens were set, cleared or adopted since the refresh began: its outcome would be stale. */
   isCurrent: () => boolean
+  /** Whether tokens are due for a refresh themselves, by the refresher's windows. */
+  isDue: (tokens: TokenSet) => boolean
   /** Told the signal the refresh function runs with, then undefined once it settled. */
   onCall: (signal: AbortSignal | undefined) => void
   /** Told once new tokens are in hand and only their (bounded) write is left. */
@@ -44,7 +46,11 @@ export async function attemptRefresh(attempt: RefreshAttempt): Promise<RefreshOu
   if (deadline.signal.aborted) throw deadline.signal.reason
   // Read in the caller's turn when memory is the truth, so that the refresh function is called at once.
   const current = persistence.shared ? await persistence.read() : attempt.held()
-  if (!isSameSession(current, previous)) return adoptPeerTokens(current)
+  // A peer replaced the tokens this refresh set out to replace: take theirs, unless they are due themselves (after a
+  // long wait for the lock, say), in which case they are what this refresh replaces.
+  if (!isSameSession(current, previous) && (current === undefined || !attempt.isDue(current))) {
+    return adoptPeerTokens(current)
+  }
   let result: TokenSet
   try {
     result = await callRefreshFunction(attempt, current)

@@ -3,11 +3,11 @@ import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from 
 import { createEventReporter, type EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
 import { classifyRefreshFailure } from './failure-classification.js'
-import { createLocalLock, type Lock } from './local-lock.js'
 import { attemptRefresh, isSameSession, type RefreshOutcome } from './refresh-attempt.js'
 import { RefreshBackoff } from './refresh-backoff.js'
 import { refreshWindows } from './refresh-windows.js'
 import { capitalize, type ResolvedOptions } from './refresher-options.js'
+import { createLockQueue, type LockQueue } from './store/lock-queue.js'
 import { TokenPersistence } from './token-persistence.js'
 import type { TokenRefresher, WaitOptions } from './token-refresher.js'
 import { describeInvalidTokenSet, describeKind, type TokenSet } from './token-set.js'
@@ -22,6 +22,10 @@ interface RefreshRun {
   startedAt: number
   /** Set once new tokens are in hand: only their bounded write is left, so the deadline lets it finish. */
   obtained: boolean
+  /** Set once the run holds the lock; before that, tokens published meanwhile end its wait. */
+  entered: boolean
+  /** Aborted when tokens are published while the run still waits for the lock: there is nothing left to wait for. */
+  outdated: AbortController
 }
 
 /**
@@ -36,6 +40,8 @@ interface InFlightRefresh {
 }
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
+// Why a refresh stopped waiting for the lock: tokens were published meanwhile. Never reaches a caller.
+const outdatedReason = new Error('Tokens were published while the refresh waited for the lock')
 const noop = () => {}
 
 /**
@@ -47,7 +53,7 @@ export class RefreshCoordinator implements TokenRefresher {
   readonly #events: EventReporter
   readonly #persistence: TokenPersistence
   // The store's own lock when it is shared with other refreshers, an in-process one otherwise.
-  readonly #lock: Lock
+  readonly #lock: LockQueue
   #tokens: TokenSet | undefined
   // Derived from #tokens when they are published, so that a call on a fresh token makes one comparison.
   #refreshAt = Number.POSITIVE_INFINITY
@@ -56,6 +62,10 @@ export class RefreshCoordinator implements TokenRefresher {
   // Bumped whenever #tokens is replaced or cleared.
   #version = 0
   #inFlightRefresh: InFlightRefresh | undefined
+  // The refresh that runs now or waits for the lock, to end its wait when tokens arrive from elsewhere.
+  #currentRun: RefreshRun | undefined
+  // The lock section of the last refresh, which may outlive the refresh's deadline (a late result).
+  #lastSection: Promise<unknown> = Promise.resolve()
   // The signal handed to the running refresh function, to recognize it when it asks for a token.
   #refreshSignal: AbortSignal | undefined
   #sessionExpiredError: SessionExpiredError | undefined
@@ -72,7 +82,7 @@ export class RefreshCoordinator implements TokenRefresher {
     )
     this.#lock = this.#persistence.shared
       ? (critical, signal) => this.#persistence.lock(critical, signal)
-      : createLocalLock()
+      : createLockQueue()
     if (this.#persistence.loaded && options.initialTokens !== undefined)
       this.#publish(Object.freeze({ ...options.initialTokens }))
     // At once, not at first use: a tab that has not asked for a token yet must still hear of a sign-out elsewhere.
@@ -127,6 +137,25 @@ export class RefreshCoordinator implements TokenRefresher {
     this.#publish(undefined)
     const failure = await this.#persistence.write(undefined)
     if (failure !== undefined) throw failure.error
+  }
+
+  async settled(): Promise<void> {
+    const { refreshTimeoutMs } = this.#options
+    const deadline = startDeadline(
+      refreshTimeoutMs,
+      `Work in progress did not settle within ${refreshTimeoutMs} ms`,
+    )
+    try {
+      await deadline.race(
+        Promise.allSettled([this.#inFlightRefresh?.tokens, this.#lastSection]).then(() =>
+          this.#persistence.writesSettled(),
+        ),
+      )
+    } catch {
+      // What has not settled by then is a refresh function or a store that never does: nothing to wait for.
+    } finally {
+      deadline.dispose()
+    }
   }
 
   [inspectSymbol](): string {
@@ -267,15 +296,22 @@ export class RefreshCoordinator implements TokenRefresher {
       previous: this.#tokens,
       startedAt: now(),
       obtained: false,
+      entered: false,
+      outdated: new AbortController(),
     }
+    this.#currentRun = run
     this.#events.emit({ type: 'refresh-started', reason })
     const deadline = startDeadline(
       refreshTimeoutMs,
       `Refresh did not settle within ${refreshTimeoutMs} ms`,
     )
-    // Waiting for the lock counts toward the deadline. The section itself may outlive it: a refresh function
-    // that ignores its signal still holds the lock, and its late result is persisted and published.
+    // Waiting for the lock counts toward the deadline, and ends early when a peer's tokens arrive meanwhile (behaviour
+    // 19). The section itself may outlive the deadline: a refresh function that ignores its signal still holds the
+    // lock, and its late result is persisted and published.
+    const waitSignal = AbortSignal.any([deadline.signal, run.outdated.signal])
     const exclusive = this.#lock(async () => {
+      if (waitSignal.aborted) throw waitSignal.reason
+      run.entered = true
       const outcome = await attemptRefresh({
         previous: run.previous,
         deadline,
@@ -284,6 +320,7 @@ export class RefreshCoordinator implements TokenRefresher {
         isSessionExpired: this.#options.isSessionExpired,
         held: () => this.#tokens,
         isCurrent: () => run.version === this.#version,
+        isDue: (tokens) => this.#isDue(tokens),
         onCall: (signal) => {
           this.#refreshSignal = signal
         },
@@ -292,7 +329,8 @@ export class RefreshCoordinator implements TokenRefresher {
         },
       })
       return this.#succeed(run, outcome)
-    }, deadline.signal)
+    }, waitSignal)
+    this.#lastSection = exclusive.catch(noop)
     exclusive.catch((late: unknown) => {
       // A late `invalid_grant`, after the waiters got their timeout, still ends the session.
       if (deadline.signal.aborted && late instanceof SessionExpiredError)
@@ -301,29 +339,38 @@ export class RefreshCoordinator implements TokenRefresher {
     try {
       return await deadline.race(exclusive, () => run.obtained)
     } catch (error) {
+      if (run.outdated.signal.aborted && error === run.outdated.signal.reason) {
+        return this.#succeed(run, { tokens: this.#current(), adopted: true, late: false })
+      }
       return this.#fail(run, classifyRefreshFailure(error, this.#options.isSessionExpired))
     } finally {
       deadline.dispose()
+      if (this.#currentRun === run) this.#currentRun = undefined
     }
   }
 
+  // Whether tokens a peer left in the store are themselves due: then they are refreshed rather than taken.
+  #isDue(tokens: TokenSet): boolean {
+    const now = this.#options.now()
+    return now >= refreshWindows(tokens.expiresAt, now, this.#options).refreshAt
+  }
+
+  // Every refresh ends with `refresh-succeeded` or `refresh-failed`, whatever ended it.
   #succeed(run: RefreshRun, outcome: RefreshOutcome): TokenSet {
     const { tokens, adopted, late } = outcome
     const superseded = run.version !== this.#version
     if (!superseded) this.#publish(tokens)
-    if (!(adopted && superseded)) {
-      this.#events.emit({
-        type: 'refresh-succeeded',
-        reason: run.reason,
-        durationMs: this.#options.now() - run.startedAt,
-        expiresAt: tokens.expiresAt,
-        refreshTokenRotated:
-          tokens.refreshToken !== undefined && tokens.refreshToken !== run.previous?.refreshToken,
-        late,
-        adopted,
-        superseded,
-      })
-    }
+    this.#events.emit({
+      type: 'refresh-succeeded',
+      reason: run.reason,
+      durationMs: this.#options.now() - run.startedAt,
+      expiresAt: tokens.expiresAt,
+      refreshTokenRotated:
+        tokens.refreshToken !== undefined && tokens.refreshToken !== run.previous?.refreshToken,
+      late,
+      adopted,
+      superseded,
+    })
     return superseded ? this.#current() : tokens
   }
 
@@ -406,6 +453,8 @@ export class RefreshCoordinator implements TokenRefresher {
 
   // Every change of tokens goes through here: a new version, no back-off, and the windows of the new token.
   #publish(tokens: TokenSet | undefined): void {
+    const waiting = this.#currentRun
+    if (waiting !== undefined && !waiting.entered) waiting.outdated.abort(outdatedReason)
     this.#version++
     this.#tokens = tokens
     this.#backoff.reset()

@@ -358,6 +358,10 @@ class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
     return this.#track(session.inner.clear())
   }
 
+  settled(): Promise<void> {
+    return this.#session.inner.settled()
+  }
+
   [inspectSymbol](...args: unknown[]): unknown {
     const inner = this.#session.inner as { [inspectSymbol]?: (...args: unknown[]) => unknown }
     return inner[inspectSymbol]?.apply(inner, args) ?? 'TokenRefresher {}'

@@ -125,8 +125,10 @@ export class TokenPersistence {
     const store = this.#store as Required<TokenStore>
     return new Promise<T>((resolve) => resolve(store.lock(critical, { signal }))).catch(
       (error: unknown) => {
-        // What `critical` threw is already typed; anything else is the lock's own failure.
-        if (error instanceof TokenRefreshError) throw error
+        // What `critical` threw is already typed, and a wait given up ends with its signal's reason; anything else
+        // is the lock's own failure.
+        if (error instanceof TokenRefreshError || (signal.aborted && error === signal.reason))
+          throw error
         this.#report('lock', error)
         throw new RefreshFailedError('The token store could not take its lock', { cause: error })
       },
@@ -157,6 +159,11 @@ export class TokenPersistence {
     } catch (error) {
       this.#report('subscribe', error)
     }
+  }
+
+  /** Resolves once every write made so far has settled or outlived its bound. */
+  writesSettled(): Promise<void> {
+    return this.#writes.then(() => {})
   }
 
   #handOnAnnouncement(): void {

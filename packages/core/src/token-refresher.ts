@@ -26,6 +26,11 @@ export interface TokenRefresher {
   setTokens(tokens: TokenSet): Promise<void>
   /** Forgets the tokens (on sign-out), in memory at once and in the store by the time it resolves. */
   clear(): Promise<void>
+  /**
+   * Resolves once the refresh in flight and every store write made so far have settled (at most `refreshTimeoutMs`
+   * later): await it before a process exits, so that a rotated refresh token is not lost on the way.
+   */
+  settled(): Promise<void>
 }
 
 /**

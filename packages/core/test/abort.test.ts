@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createTokenRefresher } from '../src/index.js'
 import { controlledRefresh, flushPromises } from './support.js'
 
-describe('abort', () => {
+describe('behaviour 8: abort', () => {
   describe('when one of three waiting callers aborts', () => {
     it('rejects that caller with its signal reason and lets the shared refresh go on for the others', async () => {
       const { refresh, calls } = controlledRefresh()

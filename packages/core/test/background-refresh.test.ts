@@ -20,7 +20,7 @@ function setup(options: { lifetimeMs?: number; backgroundRetryIntervalMs?: numbe
   return { clock, calls, events, refresher }
 }
 
-describe('background window', () => {
+describe('behaviour 4: background window', () => {
   describe('when twenty calls arrive 4 minutes before expiry', () => {
     it('serves the current token to each at once and runs one background refresh', async () => {
       const { clock, calls, events, refresher } = setup()

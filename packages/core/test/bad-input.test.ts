@@ -12,7 +12,7 @@ function create(options: unknown) {
   return () => createTokenRefresher(options as TokenRefresherOptions)
 }
 
-describe('bad input', () => {
+describe('behaviour 9: bad input', () => {
   describe('invalid options', () => {
     it.each([
       [undefined, 'Expected `options` to be an object with at least a `refresh` function'],

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createTokenRefresher } from '../src/index.js'
 import { controlledRefresh, flushPromises, hour, manualClock } from './support.js'
 
-describe('clock', () => {
+describe('behaviour 10: clock', () => {
   afterEach(() => {
     vi.useRealTimers()
   })

@@ -8,7 +8,7 @@ import {
 } from '../src/index.js'
 import { controlledRefresh, flushPromises, manualClock } from './support.js'
 
-describe('failures are classified', () => {
+describe('behaviour 6: failures are classified', () => {
   describe('when a refresh fails transiently while ten callers wait', () => {
     it('rejects every waiter with the same RefreshFailedError, keeping the cause', async () => {
       const { refresh, calls } = controlledRefresh()

@@ -84,7 +84,7 @@ function storesByKey() {
 /** Lets the pool's macrotask run, after which settled sessions count as idle again. */
 const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-describe('keyed sessions', () => {
+describe('behaviour 23: keyed sessions', () => {
   describe('when 1,000 callers ask one key for a token at once', () => {
     it('runs one refresh and resolves every caller with its token', async () => {
       const { refresh, calls } = keyedRefresh<string>()

@@ -54,7 +54,7 @@ function expectNoSecret(outputs: string[]) {
   }
 }
 
-describe('no token value in any output', () => {
+describe('behaviour 9: no token value in any output', () => {
   it('keeps tokens out of a transient failure whose cause holds the token request', async () => {
     const { error, events } = await failingRefresh(clientErrorHoldingTheRequest(500))
 

@@ -25,7 +25,7 @@ function recordingStore(initial?: TokenSet) {
   return { store, writes, read: () => current }
 }
 
-describe('persist, then publish', () => {
+describe('behaviour 5: persist, then publish', () => {
   describe('while the store is writing new tokens', () => {
     it('keeps every waiter waiting and publishes nothing until the write is done', async () => {
       const { refresh, calls } = controlledRefresh()
@@ -283,5 +283,41 @@ describe('persist, then publish', () => {
       expect(Object.isFrozen(tokens)).toBe(true)
       expect(tokens?.accessToken).toBe('a')
     })
+  })
+})
+
+describe('settled()', () => {
+  it('resolves once the refresh in flight and its store write have settled, as a process about to exit needs', async () => {
+    const { refresh, calls } = controlledRefresh()
+    const write = deferred<void>()
+    const refresher = createTokenRefresher({
+      refresh,
+      store: {
+        get: () => ({ accessToken: 'a', refreshToken: 'r1' }),
+        set: () => write.promise,
+        clear: () => {},
+      },
+    })
+    await refresher.getAccessToken()
+    refresher.refreshAfterUnauthorized('a').catch(() => {})
+    let settled = false
+    const settling = refresher.settled().then(() => {
+      settled = true
+    })
+    await flushPromises()
+    calls[0]?.resolve({ accessToken: 'b', refreshToken: 'r2' })
+    await flushPromises()
+    expect(settled).toBe(false)
+    write.resolve()
+    await settling
+    expect(settled).toBe(true)
+  })
+
+  it('resolves at once when nothing is in progress', async () => {
+    const refresher = createTokenRefresher({
+      refresh: async () => ({ accessToken: 'b' }),
+      initialTokens: { accessToken: 'a' },
+    })
+    await expect(refresher.settled()).resolves.toBeUndefined()
   })
 })

@@ -16,7 +16,7 @@ function setup(options: Partial<TokenRefresherOptions> = {}) {
   return { clock, calls, refresher }
 }
 
-describe('proactive refresh', () => {
+describe('behaviour 3: proactive refresh', () => {
   describe('when an hour-long token is within 60 s of its expiry', () => {
     it('treats it as expired: callers wait for the refresh', async () => {
       const { clock, calls, refresher } = setup()

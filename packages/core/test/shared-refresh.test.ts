@@ -56,6 +56,54 @@ describe('behaviour 17: shared refresh', () => {
     })
   })
 
+  describe('when a peer refreshes while this refresher waits for the lock', () => {
+    it('stops waiting as soon as the peer announces its tokens, and never takes the lock', async () => {
+      const session = sharedSession({ accessToken: 'a0', refreshToken: 'r0' })
+      const { refresh, calls } = controlledRefresh()
+      const events: TokenRefreshEvent[] = []
+      const first = createTokenRefresher({ refresh, store: session.storeFor('first') })
+      const second = createTokenRefresher({
+        refresh,
+        store: session.storeFor('second'),
+        onEvent: (event) => events.push(event),
+      })
+      await Promise.all([first.getAccessToken(), second.getAccessToken()])
+
+      const firstReplay = first.refreshAfterUnauthorized('a0')
+      await flushPromises()
+      const secondReplay = second.refreshAfterUnauthorized('a0')
+      await flushPromises()
+      calls[0]?.resolve({ accessToken: 'a1', refreshToken: 'r1' })
+
+      expect(await secondReplay).toBe('a1')
+      expect(await firstReplay).toBe('a1')
+      expect(calls).toHaveLength(1)
+      expect(session.log.filter((line) => line.startsWith('second'))).toEqual([])
+      // Its refresh still ends with an event of its own.
+      expect(events.at(-1)).toMatchObject({ type: 'refresh-succeeded', superseded: true })
+    })
+  })
+
+  describe('when the tokens a peer left in the store are due themselves', () => {
+    it('refreshes them instead of taking them', async () => {
+      let now = 1_000_000
+      const session = sharedSession({ accessToken: 'a0', refreshToken: 'r0' })
+      const endpoint = rotatingEndpoint()
+      const refresher = createTokenRefresher({
+        refresh: endpoint.refresh,
+        store: session.storeFor('p'),
+        now: () => now,
+      })
+      await refresher.getAccessToken()
+      // A peer refreshed long ago and its tokens have expired since, without this refresher hearing of it.
+      session.writeBehindTheBack({ accessToken: 'peer', refreshToken: 'r0', expiresAt: now - 1 })
+      now += 1
+
+      expect(await refresher.refreshAfterUnauthorized('a0')).toBe('a1')
+      expect(endpoint.calls).toBe(1)
+    })
+  })
+
   describe('when the store holds the same session as memory', () => {
     it('calls the refresh function with the stored tokens, and writes the result before it unlocks', async () => {
       const session = sharedSession({ accessToken: 'a0', refreshToken: 'r0', scope: 'stored' })

@@ -9,7 +9,7 @@ import {
 } from '../src/index.js'
 import { controlledRefresh, flushPromises, hour, manualClock } from './support.js'
 
-describe('single flight', () => {
+describe('behaviour 1: single flight', () => {
   describe('when fifty callers need a token while it is expired', () => {
     it('runs one refresh and resolves every caller with its token', async () => {
       const clock = manualClock()

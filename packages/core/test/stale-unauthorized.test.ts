@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createTokenRefresher, type TokenRefreshEvent } from '../src/index.js'
 import { controlledRefresh, flushPromises } from './support.js'
 
-describe('stale 401', () => {
+describe('behaviour 2: stale 401', () => {
   describe('when a 401 arrives for a token that was already replaced', () => {
     it('resolves the current token without refreshing', async () => {
       const { refresh, calls } = controlledRefresh()

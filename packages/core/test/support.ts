@@ -84,14 +84,17 @@ export function sharedSession(initial?: TokenSet) {
       lock: async (critical, { signal }) => {
         const previous = lockTail
         let release!: () => void
-        lockTail = previous.then(
-          () =>
-            new Promise<void>((resolve) => {
-              release = resolve
-            }),
-        )
-        await previous
-        signal.throwIfAborted()
+        const released = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        lockTail = previous.then(() => released)
+        // Like a real store's lock, a waiter gives up as soon as its signal aborts; its turn passes on once the
+        // holder before it is done.
+        await Promise.race([previous, whenAborted(signal)])
+        if (signal.aborted) {
+          release()
+          throw signal.reason
+        }
         holders++
         log.push(`${name} locked`)
         try {
@@ -118,6 +121,13 @@ export function sharedSession(initial?: TokenSet) {
     },
     holders: () => holders,
   }
+}
+
+function whenAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
 }
 
 /** A token endpoint with single-use refresh tokens that rotate on every refresh, counting each call and reuse. */

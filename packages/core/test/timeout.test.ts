@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenRefresher, RefreshTimeoutError, type TokenRefreshEvent } from '../src/index.js'
 import { controlledRefresh, flushPromises } from './support.js'
 
-describe('timeout', () => {
+describe('behaviour 7: timeout', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
   })

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { TokenSet, TokenStore } from '@tokenflight/core'
+import { createLockQueue, expireAfterAbort } from '@tokenflight/core/store'
 import { extendScript, releaseScript, writeScript } from './redis-scripts.js'
 import { RedisTokenStoreError } from './redis-token-store-error.js'
-import { abortable, expireAfterAbort, sleep } from './waiting.js'
+import { sleep } from './waiting.js'
 
 /**
  * What the store needs of a node-redis 5 client (`createClient()` of the `redis` package, connected): commands,
@@ -80,7 +81,7 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
   const listeners = new Set<(tokens: TokenSet | undefined) => void>()
   let subscriber: RedisSubscriberLike | undefined
   // Calls of one store queue here first, so that Redis only arbitrates between stores.
-  let queue: Promise<void> = Promise.resolve()
+  const queue = createLockQueue()
   let holding: Holding | undefined
   // The stored value this store last read, wrote or heard of, to tell whether a catch-up read found news.
   let known: string | null | undefined
@@ -316,36 +317,20 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
       if (!(signal instanceof AbortSignal)) {
         throw new TypeError('Expected `options.signal` to be an AbortSignal')
       }
-      const previous = queue
-      let leave!: () => void
-      queue = new Promise<void>((resolve) => {
-        leave = resolve
-      })
-      try {
-        await abortable(previous, signal)
-      } catch (error) {
-        // This turn passes on only after the earlier one, keeping the queue in order.
-        previous.then(leave)
-        throw error
-      }
-      try {
+      return queue(async () => {
         holding = await acquire(signal)
-      } catch (error) {
-        leave()
-        throw error
-      }
-      const current = holding
-      const cancelExpiry = expireAfterAbort(signal, lockLeaseMs, () =>
-        clearInterval(current.renewal),
-      )
-      try {
-        return await critical()
-      } finally {
-        cancelExpiry()
-        holding = undefined
-        await release(current)
-        leave()
-      }
+        const current = holding
+        const cancelExpiry = expireAfterAbort(signal, lockLeaseMs, () =>
+          clearInterval(current.renewal),
+        )
+        try {
+          return await critical()
+        } finally {
+          cancelExpiry()
+          holding = undefined
+          await release(current)
+        }
+      }, signal)
     },
     subscribe: (listener) => {
       if (typeof listener !== 'function')

@@ -398,6 +398,11 @@ describe('the fault-injection soak', () => {
       })
       const violations = await runSchedule(server, seed)
       vi.useRealTimers()
+      if (scheduleCount > 1_000 && (index + 1) % 5_000 === 0) {
+        process.stderr.write(
+          `soak: ${index + 1} of ${scheduleCount} schedules, ${failed.length} failed\n`,
+        )
+      }
       for (const violation of violations) {
         failed.push(
           `seed ${seed}: ${violation.what}${violation.detail === undefined ? '' : ` (${violation.detail})`}`,

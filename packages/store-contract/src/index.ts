@@ -81,7 +81,7 @@ export function describeSharedTokenStore(
     return most
   }
 
-  describe(`${name}: shared refresh (the lock)`, () => {
+  describe(`behaviour 17: shared refresh, ${name} (the lock)`, () => {
     it('lets one store at a time run, across stores and within one', async () => {
       const stores = [harness.createStore(), harness.createStore(), harness.createStore()]
       expect(await runExclusively([...stores, ...stores])).toBe(1)
@@ -157,7 +157,7 @@ export function describeSharedTokenStore(
     })
   })
 
-  describe(`${name}: dead holders`, () => {
+  describe(`behaviour 18: dead holders, ${name}`, () => {
     it('grants a lock that a holder left behind once its lease runs out', async () => {
       await harness.leaveDeadLock(300)
       const critical = vi.fn(async () => {})
@@ -256,7 +256,7 @@ export function describeSharedTokenStore(
     })
   })
 
-  describe(`${name}: shared session (subscribe)`, () => {
+  describe(`behaviour 19: shared session, ${name} (subscribe)`, () => {
     function collect(store: SharedTokenStore) {
       const received: (TokenSet | undefined)[] = []
       const unsubscribe = store.subscribe((tokens) => received.push(tokens))

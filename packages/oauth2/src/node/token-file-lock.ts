@@ -3,6 +3,7 @@ import { type FSWatcher, unlinkSync, watch } from 'node:fs'
 import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname } from 'node:path'
+import { createLockQueue, expireAfterAbort } from '@tokenflight/core/store'
 
 /** The lock beside a token file: `<file>.lock`, a small file naming its holder, kept fresh while held. */
 export interface TokenFileLock {
@@ -55,7 +56,7 @@ export function createTokenFileLock(
 ): TokenFileLock {
   const lockPath = `${file}.lock`
   // Calls of one store queue here first, so that the file only arbitrates between stores.
-  let queue: Promise<void> = Promise.resolve()
+  const queue = createLockQueue()
   let holding: Holding | undefined
 
   async function acquire(signal: AbortSignal): Promise<Holding> {
@@ -208,74 +209,33 @@ export function createTokenFileLock(
         throw new LockFailure('lost')
       }
     },
-    async run(critical, signal) {
-      const previous = queue
-      let leave!: () => void
-      queue = new Promise<void>((resolve) => {
-        leave = resolve
-      })
-      try {
-        await abortable(previous, signal)
-      } catch (error) {
-        // Our turn passes on only after the earlier one, keeping the queue in order.
-        previous.then(leave)
-        throw error
-      }
-      try {
-        holding = await acquire(signal)
-      } catch (error) {
-        if (error instanceof LockFailure && error.kind === 'unwritable') {
-          // A store nobody can write cannot be shared anyway: refreshing without the lock keeps the session
-          // going in this process, and its writes fail with their own typed error.
-          onUnwritable(error)
-          return critical().finally(leave)
+    run(critical, signal) {
+      return queue(async () => {
+        try {
+          holding = await acquire(signal)
+        } catch (error) {
+          if (error instanceof LockFailure && error.kind === 'unwritable') {
+            // A store nobody can write cannot be shared anyway: refreshing without the lock keeps the session
+            // going in this process, and its writes fail with their own typed error.
+            onUnwritable(error)
+            return critical()
+          }
+          throw error
         }
-        leave()
-        throw error
-      }
-      const current = holding
-      const cancelExpiry = expireAfterAbort(signal, staleMs, () => clearInterval(current.heartbeat))
-      try {
-        return await critical()
-      } finally {
-        cancelExpiry()
-        holding = undefined
-        await release(current)
-        leave()
-      }
+        const current = holding
+        const cancelExpiry = expireAfterAbort(signal, staleMs, () =>
+          clearInterval(current.heartbeat),
+        )
+        try {
+          return await critical()
+        } finally {
+          cancelExpiry()
+          holding = undefined
+          await release(current)
+        }
+      }, signal)
     },
   }
-}
-
-/**
- * Once `signal` aborts, calls `expire` after `ms` more: a critical section that outlives its deadline keeps the
- * lock one more lease, time for a late result to be saved, and then stops renewing it, so that one that never
- * settles cannot hold the others off for good. Returns the cancel.
- */
-export function expireAfterAbort(signal: AbortSignal, ms: number, expire: () => void): () => void {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const onAbort = () => {
-    timer = setTimeout(expire, ms)
-    timer.unref?.()
-  }
-  if (signal.aborted) onAbort()
-  else signal.addEventListener('abort', onAbort, { once: true })
-  return () => {
-    signal.removeEventListener('abort', onAbort)
-    clearTimeout(timer)
-  }
-}
-
-function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted()
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    })
-  })
 }
 
 interface ReleaseWatch {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { createLocalLock } from '../src/local-lock.js'
+import { createLockQueue } from '../src/store/lock-queue.js'
 import { deferred, flushPromises } from './support.js'
 
 describe('the in-process lock of a refresher whose store is not shared', () => {
   it('runs a critical section at once when free, and the next one only after it', async () => {
-    const lock = createLocalLock()
+    const lock = createLockQueue()
     const first = deferred<string>()
     const order: string[] = []
     const holding = lock(() => {
@@ -25,7 +25,7 @@ describe('the in-process lock of a refresher whose store is not shared', () => {
 
   describe('when a waiter gives up while the holder still runs', () => {
     it('lets nobody else in before the holder releases', async () => {
-      const lock = createLocalLock()
+      const lock = createLockQueue()
       const holder = deferred<void>()
       const order: string[] = []
       const held = lock(async () => {

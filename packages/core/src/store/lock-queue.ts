@@ -1,14 +1,23 @@
-import { waitFor } from './wait-for.js'
+import { waitFor } from '../wait-for.js'
 
 /** Runs `critical` alone, after every earlier one settled; `signal` gives up waiting. */
-export type Lock = <T>(critical: () => Promise<T>, signal: AbortSignal) => Promise<T>
+export type LockQueue = <T>(critical: () => Promise<T>, signal: AbortSignal) => Promise<T>
 
 /**
- * An in-process lock with the semantics of `TokenStore.lock`, for a refresher whose store is not shared: a refresh
- * function that outlives its timeout still holds it, so that the next refresh waits for its result instead of
- * sending the same refresh token again. A free lock runs `critical` at once, in the caller's turn.
+ * An in-process lock with the semantics of `TokenStore.lock`: critical sections run one after the other, in order,
+ * and a waiter whose signal aborts gives up its turn without letting the next one in early. A free queue runs
+ * `critical` at once, in the caller's turn. A refresher whose store is not shared locks with it; a shared store queues
+ * its own callers with it, so that the shared medium (a file, Redis) only arbitrates between processes.
+ *
+ * @example
+ * const queue = createLockQueue()
+ * const lock: TokenStore['lock'] = (critical, { signal }) =>
+ *   queue(async () => {
+ *     const lease = await acquire(signal)
+ *     try { return await critical() } finally { await release(lease) }
+ *   }, signal)
  */
-export function createLocalLock(): Lock {
+export function createLockQueue(): LockQueue {
   // Settles when the last holder so far has released; undefined while nobody holds the lock.
   let tail: Promise<void> | undefined
   return <T>(critical: () => Promise<T>, signal: AbortSignal) => {
