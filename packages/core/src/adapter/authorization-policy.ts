@@ -158,6 +158,9 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
     return credentials
   }
 
+  const freshCredentialsFor = (accessToken: string) => credentialsFor(accessToken, false)
+  const replayCredentialsFor = (accessToken: string) => credentialsFor(accessToken, true)
+
   function createCredentials(accessToken: string, isReplay: boolean): RequestCredentials {
     return new RequestCredentials(authorizationFor(refresher, accessToken), accessToken, isReplay)
   }
@@ -189,9 +192,12 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
   return {
     isAllowedUrl: resolved.isAllowedUrl,
     isUnauthorized,
-    async authorize(authorizeOptions) {
-      const token = await refresher.getAccessToken(waitOptionsOf(authorizeOptions))
-      return credentialsFor(token, authorizeOptions?.previous?.isReplay === true)
+    // Not an async function: a request waiting here for a refresh then holds no suspended frame.
+    authorize(authorizeOptions) {
+      const token = refresher.getAccessToken(waitOptionsOf(authorizeOptions))
+      return token.then(
+        authorizeOptions?.previous?.isReplay === true ? replayCredentialsFor : freshCredentialsFor,
+      )
     },
     replayAfterUnauthorized,
     async send(attempt, sendOptions) {
