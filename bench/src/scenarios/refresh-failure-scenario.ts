@@ -1,6 +1,7 @@
 import type { Contender, ContenderDefinition } from '../contenders/contender.js'
 import type { SimulatedProvider } from '../provider/simulated-provider.js'
 import { formatMs, type ScenarioReport, type Table, type TargetResult } from '../report/table.js'
+import { sleep } from '../stats.js'
 import { runSession, type SessionNoise } from './contender-session.js'
 import { formatReasons, RequestLog, type RequestOutcome } from './request-log.js'
 import { noiseNotes } from './run-record.js'
@@ -162,11 +163,16 @@ const invalidGrant: FailureSpec = {
   ],
 }
 
+// After a failed refresh, tokenflight fails fast for a back-off of up to `refreshBackoffMs` (default 1 000 ms,
+// DESIGN.md behaviour 22) instead of asking a failing endpoint again. The recovery wave starts after it, for every
+// contender alike: a client's own back-off is not a request lost after recovery.
+const backoffPauseMs = 1_100
+
 // 500: a transient outage. The requests made during it fail; the session must survive it.
 const serverError: FailureSpec = {
   label: 'refresh answers 500',
   title: 'Refresh endpoint answers 500, then recovers',
-  description: `While the token endpoint answers 500, ${requestsPerPhase} concurrent GETs (they cannot succeed). Then the endpoint recovers and ${requestsPerPhase} more concurrent GETs follow: a client that kept its session sends them all with one refresh.`,
+  description: `While the token endpoint answers 500, ${requestsPerPhase} concurrent GETs (they cannot succeed). Then the endpoint recovers, and ${backoffPauseMs} ms later (past tokenflight's default back-off after a failed refresh, \`refreshBackoffMs\`: 1 000 ms, during which it fails fast rather than ask a failing endpoint again) ${requestsPerPhase} more concurrent GETs follow: a client that kept its session sends them all with one refresh.`,
   columns: [
     'token-endpoint calls during the outage',
     'failed during the outage',
@@ -180,6 +186,7 @@ const serverError: FailureSpec = {
     const first = await concurrentPhase(contender)
     const firstCalls = provider.counters().tokenEndpointCalls
     provider.setTokenEndpointMode('ok')
+    await sleep(backoffPauseMs)
     return { first, firstCalls, second: await concurrentPhase(contender) }
   },
   row: (run) => [
@@ -198,7 +205,7 @@ function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
   return {
     label: 'refresh hangs',
     title: 'Refresh endpoint hangs, then recovers',
-    description: `The token endpoint holds every refresh open without answering. ${requestsPerPhase} concurrent GETs; after ${deadlineMs} ms the held connections are dropped and the endpoint recovers, and ${requestsPerPhase} more concurrent GETs follow. tokenflight runs with \`refreshTimeoutMs: ${timeoutMs}\` here (default 30 000, longer than this bench may take); the peers have no refresh timeout, and none is configured since their READMEs set none.`,
+    description: `The token endpoint holds every refresh open without answering. ${requestsPerPhase} concurrent GETs; after ${deadlineMs} ms the held connections are dropped and the endpoint recovers, and ${backoffPauseMs} ms after the first requests settled (past tokenflight's default back-off after its timed-out refresh) ${requestsPerPhase} more concurrent GETs follow. tokenflight runs with \`refreshTimeoutMs: ${timeoutMs}\` here (default 30 000, longer than this bench may take); the peers have no refresh timeout, and none is configured since their READMEs set none.`,
     columns: [
       'token-endpoint calls while hanging',
       `requests settled within ${deadlineMs} ms`,
@@ -225,6 +232,7 @@ function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
         Promise.all(pending),
         new Promise((resolve) => setTimeout(resolve, 2_000)),
       ])
+      await sleep(backoffPauseMs)
       return { first, firstCalls, second: await concurrentPhase(contender) }
     },
     row: (run) => [
