@@ -201,7 +201,7 @@ const serverError: FailureSpec = {
 }
 
 // Hanging: the token endpoint accepts the connection and never answers.
-function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
+function hanging(deadlineMs: number, timeoutMs: number, dropWaitMs: number): FailureSpec {
   return {
     label: 'refresh hangs',
     title: 'Refresh endpoint hangs, then recovers',
@@ -230,7 +230,7 @@ function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
       provider.setTokenEndpointMode('ok')
       await Promise.race([
         Promise.all(pending),
-        new Promise((resolve) => setTimeout(resolve, 2_000)),
+        new Promise((resolve) => setTimeout(resolve, dropWaitMs)),
       ])
       await sleep(backoffPauseMs)
       return { first, firstCalls, second: await concurrentPhase(contender) }
@@ -262,7 +262,7 @@ export async function runRefreshFailureScenario(context: ScenarioContext): Promi
   const specs = [
     invalidGrant,
     serverError,
-    context.quick ? hanging(1_200, 300) : hanging(2_500, 1_000),
+    context.quick ? hanging(1_200, 300, 300) : hanging(2_500, 1_000, 2_000),
   ]
   const report: ScenarioReport = { tables: [], targets: [] }
   for (const spec of specs) {
