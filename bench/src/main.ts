@@ -4,6 +4,7 @@ import { allContenders } from './contenders/all-contenders.js'
 import { describeEnvironment, installedVersion } from './report/environment.js'
 import { renderTable, type ScenarioReport, type TargetResult } from './report/table.js'
 import { runBurstScenario } from './scenarios/burst-scenario.js'
+import { runCostScenario } from './scenarios/cost-scenario.js'
 import { runDPoPScenario } from './scenarios/dpop-scenario.js'
 import { runHotPathScenario } from './scenarios/hot-path-scenario.js'
 import { runOverheadScenario } from './scenarios/overhead-scenario.js'
@@ -21,6 +22,7 @@ const scenarios: Record<string, (context: ScenarioContext) => Promise<ScenarioRe
   failures: runRefreshFailureScenario,
   proactive: runProactiveScenario,
   overhead: runOverheadScenario,
+  cost: runCostScenario,
   'hot-path': runHotPathScenario,
   memory: runWaiterMemoryScenario,
   pool: runRefresherPoolScenario,

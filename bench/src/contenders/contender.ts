@@ -35,11 +35,11 @@ export interface ContenderDefinition {
   create(setup: ContenderSetup): Contender
 }
 
-/** Fails like an HTTP client would for a non-2xx fetch response, after draining the body. */
+/** Fails like an HTTP client would for a non-2xx fetch response, after draining the body (JSON, or none). */
 export async function readOk(response: Response): Promise<void> {
   const body = await response.text()
   if (!response.ok) throw new HttpStatusError(response.status)
-  JSON.parse(body)
+  if (body !== '') JSON.parse(body)
 }
 
 /** A request that got a final non-2xx answer. */

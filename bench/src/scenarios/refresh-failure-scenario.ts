@@ -1,6 +1,7 @@
 import type { Contender, ContenderDefinition } from '../contenders/contender.js'
 import type { SimulatedProvider } from '../provider/simulated-provider.js'
 import { formatMs, type ScenarioReport, type Table, type TargetResult } from '../report/table.js'
+import { sleep } from '../stats.js'
 import { runSession, type SessionNoise } from './contender-session.js'
 import { formatReasons, RequestLog, type RequestOutcome } from './request-log.js'
 import { noiseNotes } from './run-record.js'
@@ -42,7 +43,7 @@ interface FailureSpec {
   title: string
   description: string
   columns: string[]
-  refresherOptions?: { refreshTimeoutMs: number }
+  refresherOptions?: { refreshTimeoutMs?: number; refreshBackoffMs?: number }
   phases(
     contender: Contender,
     provider: SimulatedProvider,
@@ -162,43 +163,72 @@ const invalidGrant: FailureSpec = {
   ],
 }
 
+// After a failed refresh, tokenflight fails fast for a back-off of up to `refreshBackoffMs` (default 1 000 ms,
+// DESIGN.md behaviour 22) instead of asking a failing endpoint again. The recovery wave starts after it, for every
+// contender alike: a client's own back-off is not a request lost after recovery. A smoke run sets a 100 ms back-off
+// to keep the pauses short.
+interface Backoff {
+  pauseMs: number
+  refresherOptions: { refreshBackoffMs?: number }
+  text: string
+}
+const defaultBackoff: Backoff = {
+  pauseMs: 1_100,
+  refresherOptions: {},
+  text: "tokenflight's default back-off after a failed refresh, `refreshBackoffMs`: 1 000 ms",
+}
+const quickBackoff: Backoff = {
+  pauseMs: 150,
+  refresherOptions: { refreshBackoffMs: 100 },
+  text: "tokenflight's back-off after a failed refresh, set to `refreshBackoffMs: 100` in this smoke run (default 1 000 ms)",
+}
+
 // 500: a transient outage. The requests made during it fail; the session must survive it.
-const serverError: FailureSpec = {
-  label: 'refresh answers 500',
-  title: 'Refresh endpoint answers 500, then recovers',
-  description: `While the token endpoint answers 500, ${requestsPerPhase} concurrent GETs (they cannot succeed). Then the endpoint recovers and ${requestsPerPhase} more concurrent GETs follow: a client that kept its session sends them all with one refresh.`,
-  columns: [
-    'token-endpoint calls during the outage',
-    'failed during the outage',
-    'token-endpoint calls after recovery',
-    'failed after recovery',
-    'how requests failed during the outage',
-    'how requests failed after recovery',
-  ],
-  async phases(contender, provider) {
-    provider.setTokenEndpointMode('server-error')
-    const first = await concurrentPhase(contender)
-    const firstCalls = provider.counters().tokenEndpointCalls
-    provider.setTokenEndpointMode('ok')
-    return { first, firstCalls, second: await concurrentPhase(contender) }
-  },
-  row: (run) => [
-    String(run.firstCalls),
-    `${run.first.failed} of ${run.first.requests}`,
-    String(run.secondCalls),
-    `${run.second.failed} of ${run.second.requests}`,
-    reasons(run.first),
-    reasons(run.second),
-  ],
-  targets: (name, run) => recoveryTargets('refresh answers 500, then recovers', name, run),
+function serverError(backoff: Backoff): FailureSpec {
+  return {
+    label: 'refresh answers 500',
+    title: 'Refresh endpoint answers 500, then recovers',
+    description: `While the token endpoint answers 500, ${requestsPerPhase} concurrent GETs (they cannot succeed). Then the endpoint recovers, and ${backoff.pauseMs} ms later (past ${backoff.text}, during which it fails fast rather than ask a failing endpoint again) ${requestsPerPhase} more concurrent GETs follow: a client that kept its session sends them all with one refresh.`,
+    columns: [
+      'token-endpoint calls during the outage',
+      'failed during the outage',
+      'token-endpoint calls after recovery',
+      'failed after recovery',
+      'how requests failed during the outage',
+      'how requests failed after recovery',
+    ],
+    async phases(contender, provider) {
+      provider.setTokenEndpointMode('server-error')
+      const first = await concurrentPhase(contender)
+      const firstCalls = provider.counters().tokenEndpointCalls
+      provider.setTokenEndpointMode('ok')
+      await sleep(backoff.pauseMs)
+      return { first, firstCalls, second: await concurrentPhase(contender) }
+    },
+    refresherOptions: backoff.refresherOptions,
+    row: (run) => [
+      String(run.firstCalls),
+      `${run.first.failed} of ${run.first.requests}`,
+      String(run.secondCalls),
+      `${run.second.failed} of ${run.second.requests}`,
+      reasons(run.first),
+      reasons(run.second),
+    ],
+    targets: (name, run) => recoveryTargets('refresh answers 500, then recovers', name, run),
+  }
 }
 
 // Hanging: the token endpoint accepts the connection and never answers.
-function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
+function hanging(
+  deadlineMs: number,
+  timeoutMs: number,
+  dropWaitMs: number,
+  backoff: Backoff,
+): FailureSpec {
   return {
     label: 'refresh hangs',
     title: 'Refresh endpoint hangs, then recovers',
-    description: `The token endpoint holds every refresh open without answering. ${requestsPerPhase} concurrent GETs; after ${deadlineMs} ms the held connections are dropped and the endpoint recovers, and ${requestsPerPhase} more concurrent GETs follow. tokenflight runs with \`refreshTimeoutMs: ${timeoutMs}\` here (default 30 000, longer than this bench may take); the peers have no refresh timeout, and none is configured since their READMEs set none.`,
+    description: `The token endpoint holds every refresh open without answering. ${requestsPerPhase} concurrent GETs; after ${deadlineMs} ms the held connections are dropped and the endpoint recovers, and ${backoff.pauseMs} ms after that (past ${backoff.text}, which follows its timed-out refresh) ${requestsPerPhase} more concurrent GETs follow. tokenflight runs with \`refreshTimeoutMs: ${timeoutMs}\` here (default 30 000, longer than this bench may take); the peers have no refresh timeout, and none is configured since their READMEs set none.`,
     columns: [
       'token-endpoint calls while hanging',
       `requests settled within ${deadlineMs} ms`,
@@ -208,7 +238,7 @@ function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
       'failed after recovery',
       'how the first requests ended',
     ],
-    refresherOptions: { refreshTimeoutMs: timeoutMs },
+    refresherOptions: { refreshTimeoutMs: timeoutMs, ...backoff.refresherOptions },
     async phases(contender, provider) {
       provider.setTokenEndpointMode('hang')
       const log = new RequestLog()
@@ -223,8 +253,9 @@ function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
       provider.setTokenEndpointMode('ok')
       await Promise.race([
         Promise.all(pending),
-        new Promise((resolve) => setTimeout(resolve, 2_000)),
+        new Promise((resolve) => setTimeout(resolve, dropWaitMs)),
       ])
+      await sleep(backoff.pauseMs)
       return { first, firstCalls, second: await concurrentPhase(contender) }
     },
     row: (run) => [
@@ -253,8 +284,10 @@ function hanging(deadlineMs: number, timeoutMs: number): FailureSpec {
 export async function runRefreshFailureScenario(context: ScenarioContext): Promise<ScenarioReport> {
   const specs = [
     invalidGrant,
-    serverError,
-    context.quick ? hanging(1_200, 300) : hanging(2_500, 1_000),
+    serverError(context.quick ? quickBackoff : defaultBackoff),
+    context.quick
+      ? hanging(1_200, 300, 300, quickBackoff)
+      : hanging(2_500, 1_000, 2_000, defaultBackoff),
   ]
   const report: ScenarioReport = { tables: [], targets: [] }
   for (const spec of specs) {

@@ -92,8 +92,8 @@ function variants(): Variant[] {
 }
 
 async function measureThroughput(context: ScenarioContext) {
-  const iterations = context.quick ? 300_000 : 2_000_000
-  const runs = context.quick ? 3 : 7
+  const iterations = context.quick ? 100_000 : 2_000_000
+  const runs = context.quick ? 2 : 7
   const all = variants()
   for (const variant of all) {
     context.progress(`pool hot path, warm-up: ${variant.name}`)

@@ -241,14 +241,14 @@ export async function runWaiterMemoryScenario(context: ScenarioContext): Promise
     throw new Error('The memory scenario needs node --expose-gc (the bench script passes it)')
   }
   // A smoke run keeps the shape with fewer waiters: 10,000 ky requests alone take seconds to build and settle.
-  const waiters = context.quick ? 2_000 : 10_000
+  const waiters = context.quick ? 1_000 : 10_000
   const runs = context.quick ? 1 : 3
   const results = new Map<string, { median: number; min: number; max: number }>()
   const targets: TargetResult[] = []
   const rows: string[][] = []
   for (const kind of kinds) {
     context.progress(`memory per waiter: ${kind.name}`)
-    await measureOnce(kind, 1_000)
+    await measureOnce(kind, context.quick ? 200 : 1_000)
     const samples: number[] = []
     for (let run = 0; run < runs; run++) {
       await collectGarbage()

@@ -1,62 +1,89 @@
-type AbortCallback = () => void
+/**
+ * One caller waiting with a signal: what settles its promise, whichever comes first. Settling it twice is harmless
+ * (a promise settles once), so neither path has to undo the other at once.
+ */
+class Waiter {
+  readonly signal: AbortSignal
+  readonly resolve: (value: unknown) => void
+  readonly reject: (reason: unknown) => void
+
+  constructor(
+    signal: AbortSignal,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.signal = signal
+    this.resolve = resolve
+    this.reject = reject
+  }
+}
 
 // One listener per signal, however many callers wait with it: Node warns past ten listeners on one
 // signal (a page-wide AbortController shared by every request, say), and each listener costs memory.
-// A signal with one waiter keeps its callback as is; a Set is made only for the second.
-const callbacksBySignal = new WeakMap<EventTarget, AbortCallback | Set<AbortCallback>>()
+// A signal with one waiter keeps that waiter as is; a Set is made only for the second.
+const waitersBySignal = new WeakMap<EventTarget, Waiter | Set<Waiter>>()
 
-function runAbortCallbacks(event: Event): void {
-  const signal = event.currentTarget as EventTarget
-  const callbacks = callbacksBySignal.get(signal)
-  callbacksBySignal.delete(signal)
-  if (typeof callbacks === 'function') callbacks()
-  else if (callbacks !== undefined) for (const callback of callbacks) callback()
+function rejectWaiters(event: Event): void {
+  const signal = event.currentTarget as AbortSignal
+  const waiting = waitersBySignal.get(signal)
+  waitersBySignal.delete(signal)
+  if (waiting instanceof Waiter) waiting.reject(signal.reason)
+  else if (waiting !== undefined) for (const waiter of waiting) waiter.reject(signal.reason)
 }
 
-function whenAborted(signal: AbortSignal, callback: AbortCallback): void {
-  const callbacks = callbacksBySignal.get(signal)
-  if (callbacks === undefined) {
-    callbacksBySignal.set(signal, callback)
-    signal.addEventListener('abort', runAbortCallbacks, { once: true })
-  } else if (typeof callbacks === 'function') {
-    callbacksBySignal.set(signal, new Set([callbacks, callback]))
-  } else {
-    callbacks.add(callback)
-  }
-}
-
-function forget(signal: AbortSignal, callback: AbortCallback): void {
-  const callbacks = callbacksBySignal.get(signal)
-  if (
-    callbacks === callback ||
-    (callbacks instanceof Set && callbacks.delete(callback) && callbacks.size === 0)
-  ) {
-    callbacksBySignal.delete(signal)
-    signal.removeEventListener('abort', runAbortCallbacks)
-  }
-}
-
-// Each waiter's abort callback is forgotten when the promise it waits on settles: one reaction per
-// promise runs them all, rather than two closures per waiter.
-const abortCallbacksByPromise = new WeakMap<Promise<unknown>, Array<[AbortSignal, AbortCallback]>>()
-
-function forgetWhenSettled(
-  promise: Promise<unknown>,
-  signal: AbortSignal,
-  callback: AbortCallback,
-): void {
-  let waiting = abortCallbacksByPromise.get(promise)
+function listen(waiter: Waiter): void {
+  const { signal } = waiter
+  const waiting = waitersBySignal.get(signal)
   if (waiting === undefined) {
-    const created: Array<[AbortSignal, AbortCallback]> = []
-    waiting = created
-    abortCallbacksByPromise.set(promise, created)
-    const forgetAll = () => {
-      abortCallbacksByPromise.delete(promise)
-      for (const [waitingSignal, waitingCallback] of created) forget(waitingSignal, waitingCallback)
-    }
-    promise.then(forgetAll, forgetAll)
+    waitersBySignal.set(signal, waiter)
+    signal.addEventListener('abort', rejectWaiters, { once: true })
+  } else if (waiting instanceof Waiter) {
+    waitersBySignal.set(signal, new Set([waiting, waiter]))
+  } else {
+    waiting.add(waiter)
   }
-  waiting.push([signal, callback])
+}
+
+function forget(waiter: Waiter): void {
+  const { signal } = waiter
+  const waiting = waitersBySignal.get(signal)
+  if (
+    waiting === waiter ||
+    (waiting instanceof Set && waiting.delete(waiter) && waiting.size === 0)
+  ) {
+    waitersBySignal.delete(signal)
+    signal.removeEventListener('abort', rejectWaiters)
+  }
+}
+
+// The waiters of each promise, settled by one reaction on it: a waiter then costs one small record and no
+// reaction or closure of its own, which counts with thousands of requests waiting for one refresh.
+const waitersByPromise = new WeakMap<Promise<unknown>, Waiter[]>()
+
+function waitersOf(promise: Promise<unknown>): Waiter[] {
+  let waiters = waitersByPromise.get(promise)
+  if (waiters === undefined) {
+    const created: Waiter[] = []
+    waiters = created
+    waitersByPromise.set(promise, created)
+    promise.then(
+      (value) => {
+        waitersByPromise.delete(promise)
+        for (const waiter of created) {
+          forget(waiter)
+          waiter.resolve(value)
+        }
+      },
+      (error: unknown) => {
+        waitersByPromise.delete(promise)
+        for (const waiter of created) {
+          forget(waiter)
+          waiter.reject(error)
+        }
+      },
+    )
+  }
+  return waiters
 }
 
 /**
@@ -65,10 +92,10 @@ function forgetWhenSettled(
 export function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise
   if (signal.aborted) return Promise.reject(signal.reason)
+  const waiters = waitersOf(promise)
   return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason)
-    whenAborted(signal, abort)
-    forgetWhenSettled(promise, signal, abort)
-    promise.then(resolve, reject)
+    const waiter = new Waiter(signal, resolve as (value: unknown) => void, reject)
+    listen(waiter)
+    waiters.push(waiter)
   })
 }

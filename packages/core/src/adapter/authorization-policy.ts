@@ -370,15 +370,20 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
     usesDPoP: dpop !== undefined,
     isUnauthorized,
     learnNonce,
-    async authorize(authorizeOptions) {
-      const token = await refresher.getAccessToken(waitOptionsOf(authorizeOptions))
+    // Not an async function: a request waiting here for a refresh then holds no suspended frame.
+    authorize(authorizeOptions) {
       const previous = authorizeOptions?.previous
-      return credentialsFor(
-        token,
-        previous?.isReplay === true,
-        previous?.isNonceRetry === true,
-        authorizeOptions?.request,
-      )
+      const request = authorizeOptions?.request
+      return refresher
+        .getAccessToken(waitOptionsOf(authorizeOptions))
+        .then((token) =>
+          credentialsFor(
+            token,
+            previous?.isReplay === true,
+            previous?.isNonceRetry === true,
+            request,
+          ),
+        )
     },
     replayAfterUnauthorized,
     send: dpop === undefined ? sendBearer : sendWithDPoP,
