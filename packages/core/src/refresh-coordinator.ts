@@ -4,6 +4,7 @@ import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from 
 import { createEventReporter, type EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
 import { classifyRefreshFailure } from './failure-classification.js'
+import { freshAccessTokenKey, type HasFreshAccessToken } from './fresh-access-token.js'
 import { attemptRefresh, isSameSession, type RefreshOutcome } from './refresh-attempt.js'
 import { RefreshBackoff } from './refresh-backoff.js'
 import { refreshWindows } from './refresh-windows.js'
@@ -49,7 +50,7 @@ const noop = () => {}
  * Keeps one set of tokens fresh: decides from the windows whether a caller gets the current token, waits for the
  * one refresh in flight, or starts it; runs each refresh under a lock and a deadline; publishes what it brings.
  */
-export class RefreshCoordinator implements TokenRefresher {
+export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   readonly #options: ResolvedOptions
   readonly #events: EventReporter
   readonly #persistence: TokenPersistence
@@ -99,10 +100,10 @@ export class RefreshCoordinator implements TokenRefresher {
   }
 
   /**
-   * The access token when `getAccessToken` would hand it out at once, with no refresh to start or wait for; for the
-   * pool, which then has no work of the session's to track.
+   * The access token when `getAccessToken` would hand it out at once, with no refresh to start or wait for: for the
+   * pool, which then has no work of the session's to track, and for the adapters' hot path.
    */
-  freshAccessToken(): string | undefined {
+  [freshAccessTokenKey](): string | undefined {
     const tokens = this.#tokens
     return tokens !== undefined && this.#options.now() < this.#backgroundRefreshAt
       ? tokens.accessToken

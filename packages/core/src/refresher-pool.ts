@@ -1,6 +1,7 @@
 import type { DPoPHandle } from './dpop-handle.js'
 import type { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
+import { freshAccessTokenKey, type HasFreshAccessToken } from './fresh-access-token.js'
 import { hasMethods } from './option-checks.js'
 import { SessionIndex } from './pool/session-index.js'
 import { frozenKey, keyForEvents, type RefresherPoolKey, sessionIdOf } from './pool/session-key.js'
@@ -319,7 +320,7 @@ class KeyedRefresherPool<Key extends RefresherPoolKey> implements RefresherPool<
  * session was evicted or deleted, its calls go to the current session of the same key, so that a refresher kept
  * by the caller never runs a second refresh for a key beside the pool's.
  */
-class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
+class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher, HasFreshAccessToken {
   readonly #session: Session<Key>
 
   constructor(session: Session<Key>) {
@@ -330,12 +331,20 @@ class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher {
     const session = this.#session
     if (session.dropped) return session.pool.get(session.key).getAccessToken(options)
     // A fresh token is handed out with no work to wait for: the session is only marked used, with no promise to track.
-    const token = session.inner.freshAccessToken()
+    const token = session.inner[freshAccessTokenKey]()
     if (token !== undefined) {
       session.lru.touch(session)
       return Promise.resolve(token)
     }
     return this.#track(session.inner.getAccessToken(options))
+  }
+
+  [freshAccessTokenKey](): string | undefined {
+    const session = this.#session
+    if (session.dropped) return undefined
+    const token = session.inner[freshAccessTokenKey]()
+    if (token !== undefined) session.lru.touch(session)
+    return token
   }
 
   refreshAfterUnauthorized(rejectedAccessToken: string, options?: WaitOptions): Promise<string> {

@@ -1,3 +1,4 @@
+import { peekFreshAccessToken } from '../fresh-access-token.js'
 import type { TokenRefresher, WaitOptions } from '../index.js'
 import { parseWwwAuthenticate } from '../www-authenticate.js'
 import { resolveAdapterOptions, type TokenRefreshAdapterOptions } from './adapter-options.js'
@@ -328,15 +329,49 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
   }
 
   // Without a `dpop` handle every request is a bearer request: this is the hot path, kept to its few steps.
-  async function sendBearer<TResult extends TResponse>(
+  // Not an async function: with a fresh token (read without a promise) the request is sent at once, and its
+  // response costs one reaction; only a request that must wait for a token goes through `sendAfterWaiting`.
+  function sendBearer<TResult extends TResponse>(
     attempt: (credentials: RequestCredentials) => Promise<TResult>,
     sendOptions?: SendOptions,
   ): Promise<TResult> {
-    const sent =
-      sendOptions?.credentials ??
-      bearerCredentials(await refresher.getAccessToken(waitOptionsOf(sendOptions)), false)
+    let sent = sendOptions?.credentials
+    if (sent === undefined) {
+      const token = peekFreshAccessToken(refresher)
+      if (token === undefined) return sendAfterWaiting(attempt, sendOptions)
+      sent = bearerCredentials(token, false)
+    }
+    const credentials = sent
+    try {
+      return attempt(credentials).then((response) =>
+        isUnauthorized(response)
+          ? answerUnauthorized(credentials, response, attempt, sendOptions)
+          : response,
+      )
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  async function sendAfterWaiting<TResult extends TResponse>(
+    attempt: (credentials: RequestCredentials) => Promise<TResult>,
+    sendOptions?: SendOptions,
+  ): Promise<TResult> {
+    const sent = bearerCredentials(
+      await refresher.getAccessToken(waitOptionsOf(sendOptions)),
+      false,
+    )
     const response = await attempt(sent)
     if (!isUnauthorized(response)) return response
+    return answerUnauthorized(sent, response, attempt, sendOptions)
+  }
+
+  async function answerUnauthorized<TResult extends TResponse>(
+    sent: RequestCredentials,
+    response: TResult,
+    attempt: (credentials: RequestCredentials) => Promise<TResult>,
+    sendOptions?: SendOptions,
+  ): Promise<TResult> {
     return (await replayAfterUnauthorized(sent, response, attempt, sendOptions)) ?? response
   }
 

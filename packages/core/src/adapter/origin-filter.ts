@@ -24,8 +24,12 @@ export function createOriginFilter(
     if (origin instanceof RegExp) patterns.push(origin)
     else exact.add(normalizeOrigin(origin))
   }
+  // An array to walk on each request: iterating a Set costs an iterator object and its calls.
+  const exactList = [...exact]
   return (url) => {
-    for (const origin of exact) if (startsWithOrigin(url, origin)) return true
+    for (let index = 0; index < exactList.length; index++) {
+      if (startsWithOrigin(url, exactList[index] as string)) return true
+    }
     const origin = originOf(url)
     if (origin === undefined) return false
     return exact.has(origin) || patterns.some((pattern) => testPattern(pattern, origin))
