@@ -26,6 +26,11 @@ export function withTokenRefresh(
 ): (call: AuthorizedHttpCall) => Promise<HttpResult> {
   const policy = createAuthorizationPolicy(refresher, options, {
     wwwAuthenticate: (result) => result.headers['www-authenticate'],
+    // Node lower-cases header names; a DPoP refresher learns each server's nonce from `dpop-nonce`.
+    header: (result, name) => {
+      const value = result.headers[name]
+      return Array.isArray(value) ? value.join(', ') : value
+    },
   })
   return async ({ tokenRefresh, ...call }) => {
     if (
@@ -39,8 +44,13 @@ export function withTokenRefresh(
     }
     return policy.send(
       (credentials) => sendHttp({ ...call, headers: { ...call.headers, ...credentials.headers } }),
-      // A stream is read by the first attempt: its 401 goes to the caller instead of an empty replay.
-      { signal: call.signal, replayable: isReplayableBody(call.body) },
+      // A stream is read by the first attempt: its 401 goes to the caller instead of an empty replay. A DPoP proof
+      // is signed for the request's method and URL.
+      {
+        signal: call.signal,
+        replayable: isReplayableBody(call.body),
+        request: { method: call.method ?? 'GET', url: call.url },
+      },
     )
   }
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createTokenRefresher } from '@tokenflight/core'
+import { withTokenRefresh } from '@tokenflight/fetch'
 import { refreshTokenGrant } from '@tokenflight/oauth2'
 import { redisTokenStore } from '@tokenflight/redis'
 import { createClient } from 'redis'
@@ -31,12 +32,12 @@ const refresher = createTokenRefresher({
   },
 })
 
+// A request sent just before another instance refreshed comes back 401: it is sent again with the new token.
+const api = withTokenRefresh(fetch, refresher)
 const calls = Number(process.env.CALLS ?? 12)
 let failed = 0
 for (let call = 1; call <= calls; call++) {
-  const response = await fetch(setting('API_URL'), {
-    headers: { authorization: `Bearer ${await refresher.getAccessToken()}` },
-  })
+  const response = await api(setting('API_URL'))
   await response.body?.cancel()
   if (!response.ok) failed++
   if (call < calls) await sleep(250)
