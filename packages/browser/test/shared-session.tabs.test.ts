@@ -64,8 +64,19 @@ describe("the root README's section 'One session, many tabs'", () => {
     })
     const first = pages[0] as Page
     await first.evaluate((tokens) => window.rootReadme.signIn(tokens), simulator.signIn())
+    // Every tab sends a request with the token it holds, and each gets a 401. All are sent before any 401 is
+    // answered: a tab whose request went out after the refresh would send the new token, and its 401 would be news.
+    const sent = await Promise.all(
+      pages.map((page) => page.evaluate(() => window.rootReadme.tokenToSend())),
+    )
+    expect(new Set(sent).size).toBe(1)
     const retried = await Promise.all(
-      pages.map((page) => page.evaluate(() => window.rootReadme.afterUnauthorized())),
+      pages.map((page, index) =>
+        page.evaluate(
+          (sentWith) => window.rootReadme.answerUnauthorized(sentWith),
+          sent[index] as string,
+        ),
+      ),
     )
 
     expect(simulator.stats.refreshCalls).toBe(1)

@@ -6,7 +6,11 @@ import { signInShownAt } from '../root-readme/session.js'
 /** What a test drives in each tab of the snippet. */
 export interface RootReadmeApp {
   signIn(tokens: TokenSet): Promise<void>
-  /** Gets a token and answers a 401 for it, as an adapter would; resolves the token to retry with. */
+  /** The token a request would be sent with now. */
+  tokenToSend(): Promise<string>
+  /** Answers a 401 for a request sent with `sentWith`, as an adapter would; resolves the token to retry with. */
+  answerUnauthorized(sentWith: string): Promise<string>
+  /** Both in turn: gets a token, and answers a 401 for it. */
   afterUnauthorized(): Promise<string>
   accessToken(): string | undefined
   readonly signInShownAt: number[]
@@ -20,6 +24,8 @@ declare global {
 
 window.rootReadme = {
   signIn: (tokens) => refresher.setTokens(tokens),
+  tokenToSend: () => refresher.getAccessToken(),
+  answerUnauthorized: (sentWith) => refresher.refreshAfterUnauthorized(sentWith),
   afterUnauthorized: async () => {
     // The request that got the 401 was sent with the token the refresher gave it.
     const sentWith = await refresher.getAccessToken()
