@@ -1,4 +1,5 @@
 import type { TokenSet, TokenStore } from '@tokenflight/core'
+import { lockSignalOf } from '@tokenflight/core/store'
 import { BrowserTokenStoreError } from './errors.js'
 import { SessionChannel, type SessionMessage } from './session-channel.js'
 import { type LeaseAttempt, SessionDatabase } from './session-database.js'
@@ -160,12 +161,11 @@ class SharedSessionStore implements BrowserTokenStore {
 
   lock<T>(critical: () => Promise<T>, options: { signal: AbortSignal }): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError())
-    if (typeof critical !== 'function') {
-      return Promise.reject(new TypeError('Expected `critical` to be a function'))
-    }
-    const signal = options?.signal
-    if (!(signal instanceof AbortSignal)) {
-      return Promise.reject(new TypeError('Expected `options.signal` to be an AbortSignal'))
+    let signal: AbortSignal
+    try {
+      signal = lockSignalOf(critical, options)
+    } catch (error) {
+      return Promise.reject(error)
     }
     if (signal.aborted) return Promise.reject(signal.reason)
     return this.#locks === undefined

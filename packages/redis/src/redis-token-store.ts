@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { TokenSet, TokenStore } from '@tokenflight/core'
-import { createLockQueue, expireAfterAbort } from '@tokenflight/core/store'
+import { createLockQueue, lockSignalOf, runUnderLease } from '@tokenflight/core/store'
 import { extendScript, releaseScript, writeScript } from './redis-scripts.js'
 import { RedisTokenStoreError } from './redis-token-store-error.js'
 import { sleep } from './waiting.js'
@@ -311,25 +311,19 @@ export function redisTokenStore(options: RedisTokenStoreOptions): RedisTokenStor
     },
     clear: () => write(null),
     lock: async (critical, lockOptions) => {
-      if (typeof critical !== 'function')
-        throw new TypeError('Expected `critical` to be a function')
-      const signal = (lockOptions as { signal?: unknown } | undefined)?.signal
-      if (!(signal instanceof AbortSignal)) {
-        throw new TypeError('Expected `options.signal` to be an AbortSignal')
-      }
+      const signal = lockSignalOf(critical, lockOptions)
       return queue(async () => {
         holding = await acquire(signal)
         const current = holding
-        const cancelExpiry = expireAfterAbort(signal, lockLeaseMs, () =>
-          clearInterval(current.renewal),
-        )
-        try {
-          return await critical()
-        } finally {
-          cancelExpiry()
-          holding = undefined
-          await release(current)
-        }
+        return runUnderLease(critical, {
+          signal,
+          leaseMs: lockLeaseMs,
+          stopRenewing: () => clearInterval(current.renewal),
+          release: () => {
+            holding = undefined
+            return release(current)
+          },
+        })
       }, signal)
     },
     subscribe: (listener) => {

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TokenSet, TokenStore } from '@tokenflight/core'
 import { TokenflightError } from '@tokenflight/core'
+import { lockSignalOf } from '@tokenflight/core/store'
 import { checkOptionsObject, optionalDuration } from '../option-checks.js'
 import { codeOf, createTokenFileLock, LockFailure } from './token-file-lock.js'
 import { unknownContent, watchFileContent } from './token-file-watch.js'
@@ -176,12 +177,7 @@ export function fileTokenStore(
         }
       }),
     lock: async (critical, lockOptions) => {
-      if (typeof critical !== 'function')
-        throw new TypeError('Expected `critical` to be a function')
-      const signal = (lockOptions as { signal?: unknown } | undefined)?.signal
-      if (!(signal instanceof AbortSignal)) {
-        throw new TypeError('Expected `options.signal` to be an AbortSignal')
-      }
+      const signal = lockSignalOf(critical, lockOptions)
       try {
         return await fileLock.run(critical, signal)
       } catch (error) {

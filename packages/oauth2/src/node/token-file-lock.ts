@@ -3,7 +3,7 @@ import { type FSWatcher, unlinkSync, watch } from 'node:fs'
 import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname } from 'node:path'
-import { createLockQueue, expireAfterAbort } from '@tokenflight/core/store'
+import { createLockQueue, runUnderLease } from '@tokenflight/core/store'
 
 /** The lock beside a token file: `<file>.lock`, a small file naming its holder, kept fresh while held. */
 export interface TokenFileLock {
@@ -223,16 +223,15 @@ export function createTokenFileLock(
           throw error
         }
         const current = holding
-        const cancelExpiry = expireAfterAbort(signal, staleMs, () =>
-          clearInterval(current.heartbeat),
-        )
-        try {
-          return await critical()
-        } finally {
-          cancelExpiry()
-          holding = undefined
-          await release(current)
-        }
+        return runUnderLease(critical, {
+          signal,
+          leaseMs: staleMs,
+          stopRenewing: () => clearInterval(current.heartbeat),
+          release: () => {
+            holding = undefined
+            return release(current)
+          },
+        })
       }, signal)
     },
   }
