@@ -1,5 +1,5 @@
 // A symbol of the global registry, so that an adapter built on another copy of core still finds the method.
-const freshAccessTokenKey = Symbol.for('@tokenflight/core.freshAccessToken')
+export const freshAccessTokenKey = Symbol.for('@tokenflight/core.freshAccessToken')
 
 /** What core's refreshers carry under {@link freshAccessTokenKey}, beside their public methods. */
 export interface HasFreshAccessToken {
@@ -18,5 +18,3 @@ export interface HasFreshAccessToken {
 export function peekFreshAccessToken(refresher: object): string | undefined {
   return (refresher as Partial<HasFreshAccessToken>)[freshAccessTokenKey]?.()
 }
-
-export { freshAccessTokenKey }

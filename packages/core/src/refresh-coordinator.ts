@@ -92,10 +92,8 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   }
 
   getAccessToken(options?: WaitOptions): Promise<string> {
-    const tokens = this.#tokens
-    if (tokens !== undefined && this.#options.now() < this.#backgroundRefreshAt) {
-      return Promise.resolve(tokens.accessToken)
-    }
+    const fresh = this[freshAccessTokenKey]()
+    if (fresh !== undefined) return Promise.resolve(fresh)
     return this.#afterLoading(options?.signal, (signal) => this.#currentAccessToken(signal))
   }
 

@@ -331,11 +331,8 @@ class PooledRefresher<Key extends RefresherPoolKey> implements TokenRefresher, H
     const session = this.#session
     if (session.dropped) return session.pool.get(session.key).getAccessToken(options)
     // A fresh token is handed out with no work to wait for: the session is only marked used, with no promise to track.
-    const token = session.inner[freshAccessTokenKey]()
-    if (token !== undefined) {
-      session.lru.touch(session)
-      return Promise.resolve(token)
-    }
+    const token = this[freshAccessTokenKey]()
+    if (token !== undefined) return Promise.resolve(token)
     return this.#track(session.inner.getAccessToken(options))
   }
 

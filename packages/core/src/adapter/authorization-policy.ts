@@ -330,7 +330,7 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
 
   // Without a `dpop` handle every request is a bearer request: this is the hot path, kept to its few steps.
   // Not an async function: with a fresh token (read without a promise) the request is sent at once, and its
-  // response costs one reaction; only a request that must wait for a token goes through `sendAfterWaiting`.
+  // response costs one reaction; only a request that must wait for a token waits for `getAccessToken` first.
   function sendBearer<TResult extends TResponse>(
     attempt: (credentials: RequestCredentials) => Promise<TResult>,
     sendOptions?: SendOptions,
@@ -338,10 +338,21 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
     let sent = sendOptions?.credentials
     if (sent === undefined) {
       const token = peekFreshAccessToken(refresher)
-      if (token === undefined) return sendAfterWaiting(attempt, sendOptions)
+      if (token === undefined) {
+        return refresher
+          .getAccessToken(waitOptionsOf(sendOptions))
+          .then((waited) => sendWith(bearerCredentials(waited, false), attempt, sendOptions))
+      }
       sent = bearerCredentials(token, false)
     }
-    const credentials = sent
+    return sendWith(sent, attempt, sendOptions)
+  }
+
+  function sendWith<TResult extends TResponse>(
+    credentials: RequestCredentials,
+    attempt: (credentials: RequestCredentials) => Promise<TResult>,
+    sendOptions: SendOptions | undefined,
+  ): Promise<TResult> {
     try {
       return attempt(credentials).then((response) =>
         isUnauthorized(response)
@@ -351,19 +362,6 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
     } catch (error) {
       return Promise.reject(error)
     }
-  }
-
-  async function sendAfterWaiting<TResult extends TResponse>(
-    attempt: (credentials: RequestCredentials) => Promise<TResult>,
-    sendOptions?: SendOptions,
-  ): Promise<TResult> {
-    const sent = bearerCredentials(
-      await refresher.getAccessToken(waitOptionsOf(sendOptions)),
-      false,
-    )
-    const response = await attempt(sent)
-    if (!isUnauthorized(response)) return response
-    return answerUnauthorized(sent, response, attempt, sendOptions)
   }
 
   async function answerUnauthorized<TResult extends TResponse>(
