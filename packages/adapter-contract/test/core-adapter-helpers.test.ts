@@ -147,4 +147,55 @@ describe('createAuthorizationPolicy', () => {
       expect(String((await import('node:util')).inspect(credentials))).not.toContain('abc')
     })
   })
+
+  describe('authorizeNow', () => {
+    it('hands out the credentials authorize resolves with, without a promise, while the token is fresh', async () => {
+      const fresh = createTokenRefresher({
+        refresh,
+        initialTokens: { accessToken: 'abc', expiresAt: Date.now() + 3_600_000 },
+      })
+      const policy = createAuthorizationPolicy(fresh, undefined, fetchResponseAccess)
+
+      const now = policy.authorizeNow()
+
+      expect(now).toBe(await policy.authorize())
+      expect(now?.headers).toEqual({ authorization: 'Bearer abc' })
+      expect(now?.isReplay).toBe(false)
+    })
+
+    it('keeps the place of the attempt it sends again: a replay stays a replay', async () => {
+      const rotating = createTokenRefresher({
+        refresh: async () => ({ accessToken: 'def', expiresAt: Date.now() + 3_600_000 }),
+        initialTokens: { accessToken: 'abc', expiresAt: Date.now() + 3_600_000 },
+      })
+      const policy = createAuthorizationPolicy(rotating, undefined, fetchResponseAccess)
+      const first = await policy.authorize()
+      const replay = await policy.replayAfterUnauthorized(
+        first,
+        new Response(null, { status: 401 }),
+        async (credentials) => credentials,
+      )
+
+      const again = policy.authorizeNow({ previous: replay })
+
+      expect(replay?.isReplay).toBe(true)
+      expect(again?.headers).toEqual({ authorization: 'Bearer def' })
+      expect(again?.isReplay).toBe(true)
+    })
+
+    it('hands out nothing, and starts nothing, when the adapter must wait for a refresh', () => {
+      let refreshes = 0
+      const due = createTokenRefresher({
+        refresh: async () => {
+          refreshes++
+          return { accessToken: 'new', expiresAt: Date.now() + 3_600_000 }
+        },
+        initialTokens: { accessToken: 'old', expiresAt: Date.now() - 1 },
+      })
+      const policy = createAuthorizationPolicy(due, undefined, fetchResponseAccess)
+
+      expect(policy.authorizeNow()).toBeUndefined()
+      expect(refreshes).toBe(0)
+    })
+  })
 })

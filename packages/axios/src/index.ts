@@ -67,8 +67,19 @@ export function attachTokenRefresh(
   const policy = createAuthorizationPolicy(refresher, options, axiosResponseAccess)
   const { isAllowedUrl, usesDPoP } = policy
 
+  function authorized(
+    config: InternalAxiosRequestConfig,
+    credentials: RequestCredentials,
+  ): InternalAxiosRequestConfig {
+    setCredentials(config, credentials)
+    ;(config as MarkedConfig)[credentialsKey] = credentials
+    return config
+  }
+
   const requestInterceptor = instance.interceptors.request.use(
-    async (config) => {
+    // Not an async function: with a fresh token the config is returned as it is, which axios chains a turn of the
+    // microtask queue sooner than a promise; only a request that must wait for its token gets one.
+    (config) => {
       const previous = credentialsOf(config)
       if (
         // The refresh function's own token request: waiting for a token would wait for itself.
@@ -80,17 +91,18 @@ export function attachTokenRefresh(
       }
       // A config sent again (a replay, or a retry interceptor re-sending `error.config`) carries the header set
       // for its earlier attempt; it gets the current token, and keeps its place in the replay policy.
-      const credentials = await policy.authorize({
-        signal: config.signal,
-        previous,
-        // A DPoP proof covers the method and URL; axios sends the method upper-cased.
-        request: usesDPoP
-          ? { method: (config.method ?? 'get').toUpperCase(), url: requestUrlOf(config) }
-          : undefined,
-      })
-      setCredentials(config, credentials)
-      ;(config as MarkedConfig)[credentialsKey] = credentials
-      return config
+      const now = policy.authorizeNow({ previous })
+      if (now !== undefined) return authorized(config, now)
+      return policy
+        .authorize({
+          signal: config.signal,
+          previous,
+          // A DPoP proof covers the method and URL; axios sends the method upper-cased.
+          request: usesDPoP
+            ? { method: (config.method ?? 'get').toUpperCase(), url: requestUrlOf(config) }
+            : undefined,
+        })
+        .then((credentials) => authorized(config, credentials))
     },
     null,
     { runWhen: (config) => config.tokenRefresh !== false },

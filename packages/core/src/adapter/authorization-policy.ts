@@ -158,6 +158,13 @@ export interface AuthorizationPolicy<TResponse> {
   /** Waits for the access token (at once while it is fresh) and returns the credentials to send a request with. */
   authorize(options?: AuthorizeOptions): Promise<RequestCredentials>
   /**
+   * The credentials {@link AuthorizationPolicy.authorize} would resolve with, returned without a promise while the
+   * bearer token is fresh; undefined when the adapter must await `authorize` (a refresh is due or running, the token
+   * set is DPoP-bound, or the refresher is not core's). An adapter whose hook may return a value or a promise sends
+   * most requests a turn of the microtask queue sooner, and allocates no promise for them.
+   */
+  authorizeNow(options?: AuthorizeOptions): RequestCredentials | undefined
+  /**
    * Answers a response that {@link AuthorizationPolicy.isUnauthorized} flagged, for a request sent with `sent`: refreshes (unless another
    * request did already) and calls `replay` with new credentials, once; a DPoP `use_dpop_nonce` challenge is
    * answered with a new proof for the same token instead, once. Resolves undefined when the response goes to the
@@ -417,6 +424,13 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
             request,
           ),
         )
+    },
+    authorizeNow(authorizeOptions) {
+      if (dpop !== undefined) return undefined
+      const token = peekFreshAccessToken(refresher)
+      if (token === undefined) return undefined
+      const previous = authorizeOptions?.previous
+      return bearerCredentials(token, previous?.isReplay === true, previous?.isNonceRetry === true)
     },
     replayAfterUnauthorized,
     send: dpop === undefined ? sendBearer : sendWithDPoP,
