@@ -102,7 +102,9 @@ export function correctnessRow(
     String(totals.invalidGrants),
     String(totals.unauthorized),
     formatMs(totals.settleMs),
-    `${formatMs(totals.settleRangeMs.min)}–${formatMs(totals.settleRangeMs.max)}`,
+    totals.runs > 1
+      ? `${formatMs(totals.settleRangeMs.min)}–${formatMs(totals.settleRangeMs.max)}`
+      : '—',
     formatMs(totals.noise.eventLoopDelayMaxMs),
     totals.reasons === '' ? '—' : totals.reasons,
   ]
