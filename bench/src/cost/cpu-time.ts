@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import type { CpuSample } from './cost-worker.js'
 import { workerBundle } from './worker-bundle.js'
 
@@ -46,8 +47,8 @@ async function startWorker(bundle: string, workloadId: string, warmup: number): 
 
 /**
  * Measures the CPU time per operation of several workloads, each in a worker process of its own (started and warmed
- * up once): in each run the workloads take turns, one batch each, so that a change in the machine's load meets
- * them all alike.
+ * up once, one per core at a time): in each run the workloads take turns, one batch each, so that a change in the
+ * machine's load meets them all alike.
  */
 export async function measureCpuTimes(
   workloadIds: string[],
@@ -56,16 +57,27 @@ export async function measureCpuTimes(
 ): Promise<Map<string, CpuTimes>> {
   const bundle = await workerBundle()
   const workers = new Map<string, Worker>()
-  const times = new Map<string, CpuTimes>()
+  const times = new Map(
+    workloadIds.map((id): [string, CpuTimes] => [id, { cpuNs: [], wallNs: [] }]),
+  )
   try {
-    for (const id of workloadIds) {
-      progress(`cost, CPU time: warming up ${id}`)
-      workers.set(id, await startWorker(bundle, id, options.warmup))
-      times.set(id, { cpuNs: [], wallNs: [] })
+    // As many starts at a time as there are cores: each is CPU-bound (Node, the bundle, the warm-up), and nothing is
+    // measured until every worker is ready.
+    const waiting = [...workloadIds]
+    const startNext = async () => {
+      for (let id = waiting.shift(); id !== undefined; id = waiting.shift()) {
+        progress(`cost, CPU time: warming up ${id}`)
+        workers.set(id, await startWorker(bundle, id, options.warmup))
+      }
     }
+    const starts = await Promise.allSettled(
+      Array.from({ length: Math.min(availableParallelism(), workloadIds.length) }, startNext),
+    )
+    for (const start of starts) if (start.status === 'rejected') throw start.reason
     for (let run = 0; run < options.runs; run++) {
       progress(`cost, CPU time: run ${run + 1} of ${options.runs}`)
-      for (const [id, worker] of workers) {
+      for (const id of workloadIds) {
+        const worker = workers.get(id) as Worker
         const reply = worker.next()
         worker.child.send({ count: options.batch(id) })
         const sample = await reply

@@ -19,26 +19,37 @@ export interface MeasureOptions {
   traffic(contender: Contender): Promise<RequestOutcome>
 }
 
-/** Runs every contender of a scenario and checks tokenflight's rows against the targets. */
+/**
+ * Runs every contender of a scenario and checks tokenflight's rows against the targets. The contenders take turns
+ * run by run, each run starting with the next one, so that a change in the machine's load (other work on a shared
+ * 2-core machine can double a run's time for seconds) meets every contender alike rather than one contender's block.
+ */
 export async function measureContenders(
   context: ScenarioContext,
   options: MeasureOptions,
 ): Promise<{ rows: Array<{ name: string; totals: RunTotals }>; targets: TargetResult[] }> {
-  const rows: Array<{ name: string; totals: RunTotals }> = []
-  const targets: TargetResult[] = []
-  for (const definition of options.contenders) {
-    context.progress(`${options.scenario}: ${definition.name}`)
-    const records: RunRecord[] = []
-    const firstRecorded = options.warmUp ? 1 : 0
-    for (let run = 0; run < firstRecorded + options.runs; run++) {
+  const { contenders } = options
+  const records = contenders.map((): RunRecord[] => [])
+  const firstRecorded = options.warmUp ? 1 : 0
+  for (let run = 0; run < firstRecorded + options.runs; run++) {
+    const recorded = run >= firstRecorded
+    context.progress(
+      `${options.scenario}: ${recorded ? `run ${run - firstRecorded + 1} of ${options.runs}` : 'warm-up'}`,
+    )
+    for (let turn = 0; turn < contenders.length; turn++) {
+      const index = (run + turn) % contenders.length
       const { result, counters, noise } = await runSession(
-        definition,
+        contenders[index] as ContenderDefinition,
         options.session(run),
         options.traffic,
       )
-      if (run >= firstRecorded) records.push({ outcome: result, counters, noise })
+      if (recorded) records[index]?.push({ outcome: result, counters, noise })
     }
-    const totals = totalsOf(records)
+  }
+  const rows: Array<{ name: string; totals: RunTotals }> = []
+  const targets: TargetResult[] = []
+  for (const [index, definition] of contenders.entries()) {
+    const totals = totalsOf(records[index] ?? [])
     rows.push({ name: definition.name, totals })
     if (isTokenflight(definition)) {
       targets.push(...tokenflightTargets(options.scenario, definition.name, totals))

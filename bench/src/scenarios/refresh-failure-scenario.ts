@@ -286,7 +286,7 @@ export async function runRefreshFailureScenario(context: ScenarioContext): Promi
     invalidGrant,
     serverError(context.quick ? quickBackoff : defaultBackoff),
     context.quick
-      ? hanging(1_200, 300, 300, quickBackoff)
+      ? hanging(800, 300, 300, quickBackoff)
       : hanging(2_500, 1_000, 2_000, defaultBackoff),
   ]
   const report: ScenarioReport = { tables: [], targets: [] }

@@ -24,6 +24,8 @@ export interface RunTotals {
   unauthorized: number
   redundantRefreshes: number
   settleMs: number
+  /** The fastest and the slowest run's settle time. */
+  settleRangeMs: { min: number; max: number }
   reasons: string
   noise: SessionNoise
 }
@@ -37,6 +39,7 @@ export function totalsOf(records: readonly RunRecord[]): RunTotals {
   }
   const calls = sum(records.map((record) => record.counters.tokenEndpointCalls))
   const expiries = sum(records.map((record) => record.counters.expiries))
+  const settleTimes = records.map((record) => record.outcome.settleMs)
   return {
     runs: records.length,
     requests: sum(records.map((record) => record.outcome.requests)),
@@ -47,7 +50,8 @@ export function totalsOf(records: readonly RunRecord[]): RunTotals {
     invalidGrants: sum(records.map((record) => record.counters.invalidGrants)),
     unauthorized: sum(records.map((record) => record.counters.unauthorized)),
     redundantRefreshes: sum(records.map((record) => record.counters.redundantRefreshes)),
-    settleMs: median(records.map((record) => record.outcome.settleMs)),
+    settleMs: median(settleTimes),
+    settleRangeMs: { min: Math.min(...settleTimes), max: Math.max(...settleTimes) },
     reasons: formatReasons(reasons),
     noise: {
       logLines: sum(records.map((record) => record.noise.logLines)),
@@ -73,6 +77,7 @@ export function correctnessColumns(perLifetime = false): string[] {
     'invalid_grant',
     '401s served',
     'settle time (median)',
+    'settle time (fastest–slowest run)',
     'event loop late by (max)',
     'how requests failed',
   ]
@@ -97,6 +102,9 @@ export function correctnessRow(
     String(totals.invalidGrants),
     String(totals.unauthorized),
     formatMs(totals.settleMs),
+    totals.runs > 1
+      ? `${formatMs(totals.settleRangeMs.min)}–${formatMs(totals.settleRangeMs.max)}`
+      : '—',
     formatMs(totals.noise.eventLoopDelayMaxMs),
     totals.reasons === '' ? '—' : totals.reasons,
   ]
