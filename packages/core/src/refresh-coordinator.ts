@@ -42,7 +42,6 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   // Derived from #tokens when they are published, so that a call on a fresh token makes one comparison.
   #refreshAt = Number.POSITIVE_INFINITY
   #backgroundRefreshAt = Number.POSITIVE_INFINITY
-  #backgroundRetryAt = 0
   // Bumped whenever #tokens is replaced or cleared.
   #version = 0
   #inFlightRefresh: InFlightRefresh | undefined
@@ -66,6 +65,7 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
       options,
       events: this.#events,
       persistence: this.#persistence,
+      backoff: this.#backoff,
       lock: this.#persistence.shared
         ? (critical, signal) => this.#persistence.lock(critical, signal)
         : createLockQueue(),
@@ -74,11 +74,6 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
       publish: (tokens) => this.#publish(tokens),
       current: () => this.#current(),
       expireSession: (error) => this.#expireSession(error),
-      backOff: (error, now) => {
-        const retryAt = this.#backoff.record(error, now)
-        this.#backgroundRetryAt = now + options.backgroundRetryIntervalMs
-        return retryAt
-      },
       onCall: (signal) => {
         this.#refreshSignal = signal
       },
@@ -234,9 +229,8 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   #shouldRefresh(now: number): boolean {
     return (
       now >= this.#backgroundRefreshAt &&
-      now >= this.#backgroundRetryAt &&
       this.#joinableRefresh() === undefined &&
-      this.#backoff.failureAt(now) === undefined
+      this.#backoff.allowsBackgroundRefresh(now)
     )
   }
 
@@ -363,7 +357,6 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     this.#version++
     this.#tokens = tokens
     this.#backoff.reset()
-    this.#backgroundRetryAt = 0
     const windows = refreshWindows(tokens?.expiresAt, this.#options.now(), this.#options)
     this.#refreshAt = windows.refreshAt
     this.#backgroundRefreshAt = windows.backgroundRefreshAt

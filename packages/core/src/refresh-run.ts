@@ -4,6 +4,7 @@ import type { EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
 import { classifyRefreshFailure } from './failure-classification.js'
 import { attemptRefresh, type RefreshOutcome } from './refresh-attempt.js'
+import type { RefreshBackoff } from './refresh-backoff.js'
 import { refreshWindows } from './refresh-windows.js'
 import type { ResolvedOptions } from './refresher-options.js'
 import type { LockQueue } from './store/lock-queue.js'
@@ -15,6 +16,8 @@ export interface RefreshRunHost {
   readonly options: ResolvedOptions
   readonly events: EventReporter
   readonly persistence: TokenPersistence
+  /** Records each transient failure. */
+  readonly backoff: RefreshBackoff<TokenRefreshError>
   /** The store's own lock when it is shared with other refreshers, an in-process one otherwise. */
   readonly lock: LockQueue
   /** Bumped whenever the tokens are replaced or cleared. */
@@ -24,8 +27,6 @@ export interface RefreshRunHost {
   /** What the waiters of a run whose outcome is stale get: the tokens set meanwhile, or the session's end. */
   current(): TokenSet
   expireSession(error: SessionExpiredError): void
-  /** Starts the back-off after a transient failure and returns when it ends. */
-  backOff(error: TokenRefreshError, now: number): number
   /** Told the signal the refresh function runs with, then undefined once it settled. */
   onCall(signal: AbortSignal | undefined): void
 }
@@ -167,7 +168,7 @@ export class RefreshRun {
       this.#endSession(error as SessionExpiredError)
       throw error
     }
-    host.events.emit({ ...failed, retryAt: host.backOff(error, now) })
+    host.events.emit({ ...failed, retryAt: host.backoff.record(error, now) })
     throw error
   }
 
