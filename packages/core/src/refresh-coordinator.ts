@@ -54,7 +54,7 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
 
   constructor(options: ResolvedOptions) {
     this.#options = options
-    this.#events = createEventReporter(options.onEvent)
+    this.#events = createEventReporter(options.onEvent, options.onSessionExpired)
     this.#backoff = new RefreshBackoff(options)
     this.#persistence = new TokenPersistence(
       options.store,
@@ -307,14 +307,7 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   #expireSession(error: SessionExpiredError): void {
     this.#sessionExpiredError = error
     this.#publish(undefined)
-    this.#events.emit({ type: 'session-expired', error })
-    const { onSessionExpired } = this.#options
-    if (onSessionExpired === undefined) return
-    try {
-      onSessionExpired(error)
-    } catch (callbackError) {
-      console.error('tokenflight: the onSessionExpired callback threw', callbackError)
-    }
+    this.#events.sessionExpired(error)
   }
 
   #applyLoaded(stored: TokenSet | undefined): void {
