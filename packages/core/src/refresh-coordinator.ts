@@ -1,10 +1,10 @@
 import { startDeadline } from './deadline.js'
 import type { DPoPHandle } from './dpop-handle.js'
-import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from './errors.js'
+import { SessionExpiredError, type TokenRefreshError } from './errors.js'
 import { createEventReporter, type EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
 import { freshAccessTokenKey, type HasFreshAccessToken } from './fresh-access-token.js'
-import { isSameSession } from './refresh-attempt.js'
+import { readPeerAnnouncement } from './peer-tokens.js'
 import { RefreshBackoff } from './refresh-backoff.js'
 import { RefreshRun, type RefreshRunHost } from './refresh-run.js'
 import { refreshWindows } from './refresh-windows.js'
@@ -317,30 +317,24 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
 
   #listenToPeers(): void {
     this.#persistence.listen(
-      (tokens) => this.#adoptPeerTokens(tokens),
+      (tokens) => this.#hearPeer(tokens),
       (stored) => this.#applyLoaded(stored),
     )
   }
 
   // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.
-  #adoptPeerTokens(tokens: TokenSet | undefined): void {
-    if (tokens === undefined || tokens === null) {
-      if (this.#tokens === undefined || this.#sessionExpiredError !== undefined) return
-      this.#expireSession(
-        new SessionExpiredError('Another refresher sharing the store ended the session'),
-      )
-      return
+  #hearPeer(announced: TokenSet | undefined): void {
+    const expired = this.#sessionExpiredError !== undefined
+    const heard = readPeerAnnouncement(announced, this.#tokens, expired)
+    if (heard.action === 'end-session') {
+      this.#expireSession(heard.error)
+    } else if (heard.action === 'report') {
+      this.#events.storeFailed('subscribe', heard.error)
+    } else if (heard.action === 'adopt') {
+      this.#sessionExpiredError = undefined
+      this.#publish(heard.tokens)
+      this.#events.emit({ type: 'tokens-adopted' })
     }
-    const problem = describeInvalidTokenSet(tokens)
-    if (problem !== undefined) {
-      const error = new RefreshFailedError(`Store announced an invalid token set: ${problem}`)
-      this.#events.storeFailed('subscribe', error)
-      return
-    }
-    if (isSameSession(tokens, this.#tokens)) return
-    this.#sessionExpiredError = undefined
-    this.#publish(Object.freeze({ ...tokens }))
-    this.#events.emit({ type: 'tokens-adopted' })
   }
 
   // Every change of tokens goes through here: a new version, no back-off, and the windows of the new token.
