@@ -9,7 +9,6 @@ import { RefreshBackoff } from './refresh-backoff.js'
 import { RefreshRun, type RefreshRunHost } from './refresh-run.js'
 import { refreshWindows } from './refresh-windows.js'
 import { capitalize, type ResolvedOptions } from './refresher-options.js'
-import { createLockQueue } from './store/lock-queue.js'
 import { TokenPersistence } from './token-persistence.js'
 import type { TokenRefresher, WaitOptions } from './token-refresher.js'
 import { describeInvalidTokenSet, describeKind, type TokenSet } from './token-set.js'
@@ -60,15 +59,13 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
       options.store,
       options.refreshTimeoutMs,
       this.#events.storeFailed,
+      (stored) => this.#applyLoaded(stored),
     )
     this.#runHost = {
       options,
       events: this.#events,
       persistence: this.#persistence,
       backoff: this.#backoff,
-      lock: this.#persistence.shared
-        ? (critical, signal) => this.#persistence.lock(critical, signal)
-        : createLockQueue(),
       version: () => this.#version,
       held: () => this.#tokens,
       publish: (tokens) => this.#publish(tokens),
@@ -81,13 +78,15 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     if (this.#persistence.loaded && options.initialTokens !== undefined)
       this.#publish(Object.freeze({ ...options.initialTokens }))
     // At once, not at first use: a tab that has not asked for a token yet must still hear of a sign-out elsewhere.
-    this.#listenToPeers()
+    this.#persistence.listen((tokens) => this.#hearPeer(tokens))
   }
 
   getAccessToken(options?: WaitOptions): Promise<string> {
     const fresh = this[freshAccessTokenKey]()
     if (fresh !== undefined) return Promise.resolve(fresh)
-    return this.#afterLoading(options?.signal, (signal) => this.#currentAccessToken(signal))
+    return this.#persistence.afterLoading(options?.signal, (signal) =>
+      this.#currentAccessToken(signal),
+    )
   }
 
   /**
@@ -109,13 +108,13 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
         ),
       )
     }
-    return this.#afterLoading(options?.signal, (signal) =>
+    return this.#persistence.afterLoading(options?.signal, (signal) =>
       this.#answerUnauthorized(rejectedAccessToken, signal),
     )
   }
 
   refresh(options?: WaitOptions): Promise<TokenSet> {
-    return this.#afterLoading(options?.signal, (signal) => {
+    return this.#persistence.afterLoading(options?.signal, (signal) => {
       this.#throwIfSessionExpired()
       return this.#joinRefresh('forced', signal, 'tokens')
     })
@@ -173,23 +172,6 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
         ? 'no tokens'
         : `expiresAt: ${this.#tokens.expiresAt ?? 'unknown'}`
     return `TokenRefresher { ${state}${this.#inFlightRefresh ? ', refreshing' : ''} }`
-  }
-
-  // Runs `next` once the store has been read. Not an async function: a caller waiting for a refresh
-  // then costs one promise reaction rather than a suspended async frame, which counts with thousands.
-  #afterLoading<T>(
-    signal: AbortSignal | undefined,
-    next: (signal: AbortSignal | undefined) => T | Promise<T>,
-  ): Promise<T> {
-    if (!this.#persistence.loaded) {
-      const loading = this.#persistence.load((stored) => this.#applyLoaded(stored))
-      return waitFor(loading, signal).then(() => next(signal))
-    }
-    try {
-      return Promise.resolve(next(signal))
-    } catch (error) {
-      return Promise.reject(error)
-    }
   }
 
   #answerUnauthorized(rejectedAccessToken: string, signal: AbortSignal | undefined) {
@@ -313,13 +295,6 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   #applyLoaded(stored: TokenSet | undefined): void {
     const tokens = stored ?? this.#options.initialTokens
     if (tokens !== undefined) this.#publish(Object.freeze({ ...tokens }))
-  }
-
-  #listenToPeers(): void {
-    this.#persistence.listen(
-      (tokens) => this.#hearPeer(tokens),
-      (stored) => this.#applyLoaded(stored),
-    )
   }
 
   // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.

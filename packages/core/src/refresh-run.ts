@@ -7,7 +7,6 @@ import { attemptRefresh, type RefreshOutcome } from './refresh-attempt.js'
 import type { RefreshBackoff } from './refresh-backoff.js'
 import { refreshWindows } from './refresh-windows.js'
 import type { ResolvedOptions } from './refresher-options.js'
-import type { LockQueue } from './store/lock-queue.js'
 import type { TokenPersistence } from './token-persistence.js'
 import type { TokenSet } from './token-set.js'
 
@@ -18,8 +17,6 @@ export interface RefreshRunHost {
   readonly persistence: TokenPersistence
   /** Records each transient failure. */
   readonly backoff: RefreshBackoff<TokenRefreshError>
-  /** The store's own lock when it is shared with other refreshers, an in-process one otherwise. */
-  readonly lock: LockQueue
   /** Bumped whenever the tokens are replaced or cleared. */
   version(): number
   held(): TokenSet | undefined
@@ -82,7 +79,7 @@ export class RefreshRun {
     // 19). The section itself may outlive the deadline: a refresh function that ignores its signal still holds the
     // lock, and its late result is persisted and published.
     const waitSignal = AbortSignal.any([deadline.signal, this.#outdated.signal])
-    const exclusive = this.#host.lock(async () => {
+    const exclusive = this.#host.persistence.lock(async () => {
       if (waitSignal.aborted) throw waitSignal.reason
       this.#entered = true
       return this.#succeed(await this.#attempt(deadline))
