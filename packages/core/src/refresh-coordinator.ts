@@ -1,4 +1,4 @@
-import { startDeadline } from './deadline.js'
+import { waitAtMost } from './deadline.js'
 import type { DPoPHandle } from './dpop-handle.js'
 import { SessionExpiredError, type TokenRefreshError } from './errors.js'
 import { createEventReporter, type EventReporter } from './event-reporter.js'
@@ -146,23 +146,12 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     if (failure !== undefined) throw failure.error
   }
 
-  async settled(): Promise<void> {
-    const { refreshTimeoutMs } = this.#options
-    const deadline = startDeadline(
-      refreshTimeoutMs,
-      `Work in progress did not settle within ${refreshTimeoutMs} ms`,
+  settled(): Promise<void> {
+    const refreshing = Promise.allSettled([this.#inFlightRefresh?.tokens, this.#lastSection])
+    return waitAtMost(
+      this.#options.refreshTimeoutMs,
+      refreshing.then(() => this.#persistence.writesSettled()),
     )
-    try {
-      await deadline.race(
-        Promise.allSettled([this.#inFlightRefresh?.tokens, this.#lastSection]).then(() =>
-          this.#persistence.writesSettled(),
-        ),
-      )
-    } catch {
-      // What has not settled by then is a refresh function or a store that never does: nothing to wait for.
-    } finally {
-      deadline.dispose()
-    }
   }
 
   [inspectSymbol](): string {
