@@ -30,7 +30,8 @@ const noop = () => {}
 
 /**
  * Keeps one set of tokens fresh: decides from the windows whether a caller gets the current token, waits for the
- * one refresh in flight, or starts it; runs each refresh under a lock and a deadline; publishes what it brings.
+ * one refresh in flight, or starts it, and publishes every change of tokens. Each refresh is a `RefreshRun` (the
+ * lock, the deadline, a peer's tokens, late results); the store is reached through `TokenPersistence`.
  */
 export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   readonly #options: ResolvedOptions

@@ -61,7 +61,10 @@ export class RefreshRun {
     this.#startedAt = host.options.now()
   }
 
-  /** Ends the wait for the lock, if the run still waits: the tokens just published are its outcome. */
+  /**
+   * Ends the wait for the lock, if the run still waits: the tokens just published are its outcome. Once the run
+   * holds the lock, or has ended, it changes nothing.
+   */
   outdate(): void {
     if (!this.#entered) this.#outdated.abort(outdatedReason)
   }
