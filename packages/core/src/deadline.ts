@@ -42,3 +42,24 @@ export function startDeadline(timeoutMs: number, message: string): Deadline {
     dispose: () => clearTimeout(timer),
   }
 }
+
+/**
+ * Waits for `work` until it settles or `timeoutMs` has passed, whichever comes first, and never rejects: what has not
+ * settled by then (a refresh function or a store that never does) is not waited for.
+ *
+ * @example
+ * await waitAtMost(30_000, Promise.allSettled(pendingWrites))
+ */
+export async function waitAtMost(timeoutMs: number, work: Promise<unknown>): Promise<void> {
+  const deadline = startDeadline(
+    timeoutMs,
+    `Work in progress did not settle within ${timeoutMs} ms`,
+  )
+  try {
+    await deadline.race(work)
+  } catch {
+    // The deadline passed, or `work` failed: either way there is nothing left to wait for.
+  } finally {
+    deadline.dispose()
+  }
+}

@@ -1,15 +1,22 @@
+import type { SessionExpiredError } from './errors.js'
 import type { TokenRefreshEvent } from './events.js'
 import type { StoreOperation } from './token-persistence.js'
 
-/** Hands events to `onEvent`, where a throwing listener cannot break a refresh; store failures are never silent. */
+/**
+ * Hands events to `onEvent` and a session's end to `onSessionExpired`, where a throwing callback cannot break a
+ * refresh; store failures are never silent.
+ */
 export interface EventReporter {
   emit(event: TokenRefreshEvent): void
   /** Emits `store-failed`, or writes to `console.warn` when nobody listens. */
   storeFailed(operation: StoreOperation, error: unknown): void
+  /** Emits `session-expired`, then calls `onSessionExpired`. */
+  sessionExpired(error: SessionExpiredError): void
 }
 
 export function createEventReporter(
   onEvent: ((event: TokenRefreshEvent) => void) | undefined,
+  onSessionExpired: ((error: SessionExpiredError) => void) | undefined,
 ): EventReporter {
   const emit = (event: TokenRefreshEvent) => {
     if (onEvent === undefined) return
@@ -26,6 +33,15 @@ export function createEventReporter(
         console.warn(`tokenflight: the token store failed to ${operation} tokens`, error)
       } else {
         emit({ type: 'store-failed', operation, error })
+      }
+    },
+    sessionExpired: (error) => {
+      emit({ type: 'session-expired', error })
+      if (onSessionExpired === undefined) return
+      try {
+        onSessionExpired(error)
+      } catch (callbackError) {
+        console.error('tokenflight: the onSessionExpired callback threw', callbackError)
       }
     },
   }

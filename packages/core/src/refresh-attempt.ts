@@ -1,6 +1,7 @@
 import type { Deadline } from './deadline.js'
 import { RefreshFailedError, SessionExpiredError } from './errors.js'
 import { classifyRefreshFailure } from './failure-classification.js'
+import { isSameSession, peerEndedSession } from './peer-tokens.js'
 import { markRefreshSignal } from './refresh-signal.js'
 import type { RefreshFunction } from './refresher-options.js'
 import type { TokenPersistence } from './token-persistence.js'
@@ -76,7 +77,7 @@ export async function attemptRefresh(attempt: RefreshAttempt): Promise<RefreshOu
 
 function adoptPeerTokens(current: TokenSet | undefined): RefreshOutcome {
   if (current === undefined) {
-    throw new SessionExpiredError('Another refresher sharing the store ended the session')
+    throw peerEndedSession()
   }
   return { tokens: current, adopted: true, late: false }
 }
@@ -115,11 +116,6 @@ function aborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) resolve()
     else signal.addEventListener('abort', () => resolve(), { once: true })
   })
-}
-
-/** Whether two token sets are the same session state: same access and refresh token. */
-export function isSameSession(a: TokenSet | undefined, b: TokenSet | undefined): boolean {
-  return a?.accessToken === b?.accessToken && a?.refreshToken === b?.refreshToken
 }
 
 // A token response without a refresh token means the old one stays valid (RFC 6749, section 6).

@@ -7,16 +7,19 @@ export interface BackoffOptions {
 }
 
 /**
- * The back-off after transient refresh failures: how many in a row, the last one, and until when callers that need
- * a refresh fail fast with it. Instants are read from the refresher's clock.
+ * The back-off after transient refresh failures: how many in a row, the last one, until when callers that need
+ * a refresh fail fast with it, and when a background refresh may be tried again. Instants are read from the
+ * refresher's clock.
  */
 export class RefreshBackoff<TError> {
-  readonly #options: BackoffOptions
+  readonly #options: BackoffOptions & { backgroundRetryIntervalMs: number }
   #failures = 0
   #retryAt = 0
+  #backgroundRetryAt = 0
   #error: TError | undefined
 
-  constructor(options: BackoffOptions) {
+  /** `backgroundRetryIntervalMs` is the least time from a failure to the next background refresh. */
+  constructor(options: BackoffOptions & { backgroundRetryIntervalMs: number }) {
     this.#options = options
   }
 
@@ -25,18 +28,25 @@ export class RefreshBackoff<TError> {
     return now < this.#retryAt ? this.#error : undefined
   }
 
+  /** Whether a background refresh may start at `now`: no back-off runs and the retry interval has passed. */
+  allowsBackgroundRefresh(now: number): boolean {
+    return now >= this.#backgroundRetryAt && this.failureAt(now) === undefined
+  }
+
   /** Counts a failure and returns when the back-off it starts ends. */
   record(error: TError, now: number): number {
     this.#failures++
     this.#error = error
     this.#retryAt =
       now + backoffDelayMs(this.#failures, this.#options, readRetryAfterMs(error, now))
+    this.#backgroundRetryAt = now + this.#options.backgroundRetryIntervalMs
     return this.#retryAt
   }
 
   reset(): void {
     this.#failures = 0
     this.#retryAt = 0
+    this.#backgroundRetryAt = 0
     this.#error = undefined
   }
 }

@@ -1,34 +1,18 @@
-import { startDeadline } from './deadline.js'
+import { waitAtMost } from './deadline.js'
 import type { DPoPHandle } from './dpop-handle.js'
-import { RefreshFailedError, SessionExpiredError, type TokenRefreshError } from './errors.js'
+import { SessionExpiredError, type TokenRefreshError } from './errors.js'
 import { createEventReporter, type EventReporter } from './event-reporter.js'
 import type { RefreshReason } from './events.js'
-import { classifyRefreshFailure } from './failure-classification.js'
 import { freshAccessTokenKey, type HasFreshAccessToken } from './fresh-access-token.js'
-import { attemptRefresh, isSameSession, type RefreshOutcome } from './refresh-attempt.js'
+import { readPeerAnnouncement } from './peer-tokens.js'
 import { RefreshBackoff } from './refresh-backoff.js'
+import { RefreshRun, type RefreshRunHost } from './refresh-run.js'
 import { refreshWindows } from './refresh-windows.js'
 import { capitalize, type ResolvedOptions } from './refresher-options.js'
-import { createLockQueue, type LockQueue } from './store/lock-queue.js'
 import { TokenPersistence } from './token-persistence.js'
 import type { TokenRefresher, WaitOptions } from './token-refresher.js'
 import { describeInvalidTokenSet, describeKind, type TokenSet } from './token-set.js'
 import { waitFor } from './wait-for.js'
-
-interface RefreshRun {
-  reason: RefreshReason
-  /** `#version` when the refresh started: if it moved, newer tokens were set and this run's outcome is stale. */
-  version: number
-  /** The tokens this refresh sets out to replace. */
-  previous: TokenSet | undefined
-  startedAt: number
-  /** Set once new tokens are in hand: only their bounded write is left, so the deadline lets it finish. */
-  obtained: boolean
-  /** Set once the run holds the lock; before that, tokens published meanwhile end its wait. */
-  entered: boolean
-  /** Aborted when tokens are published while the run still waits for the lock: there is nothing left to wait for. */
-  outdated: AbortController
-}
 
 /**
  * The one refresh that is running: its outcome, and the access token of that outcome, derived once so
@@ -37,35 +21,30 @@ interface RefreshRun {
 interface InFlightRefresh {
   tokens: Promise<TokenSet>
   accessToken: Promise<string>
-  /** `#version` when it started: once tokens were published since, its outcome is out and new needs start anew. */
-  version: number
+  /** Once tokens were published since it started, its outcome is out and new needs start anew. */
+  run: RefreshRun
 }
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
-// Why a refresh stopped waiting for the lock: tokens were published meanwhile. Never reaches a caller.
-const outdatedReason = new Error('Tokens were published while the refresh waited for the lock')
 const noop = () => {}
 
 /**
  * Keeps one set of tokens fresh: decides from the windows whether a caller gets the current token, waits for the
- * one refresh in flight, or starts it; runs each refresh under a lock and a deadline; publishes what it brings.
+ * one refresh in flight, or starts it, and publishes every change of tokens. Each refresh is a `RefreshRun` (the
+ * lock, the deadline, a peer's tokens, late results); the store is reached through `TokenPersistence`.
  */
 export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   readonly #options: ResolvedOptions
   readonly #events: EventReporter
   readonly #persistence: TokenPersistence
-  // The store's own lock when it is shared with other refreshers, an in-process one otherwise.
-  readonly #lock: LockQueue
+  readonly #runHost: RefreshRunHost
   #tokens: TokenSet | undefined
   // Derived from #tokens when they are published, so that a call on a fresh token makes one comparison.
   #refreshAt = Number.POSITIVE_INFINITY
   #backgroundRefreshAt = Number.POSITIVE_INFINITY
-  #backgroundRetryAt = 0
   // Bumped whenever #tokens is replaced or cleared.
   #version = 0
   #inFlightRefresh: InFlightRefresh | undefined
-  // The refresh that runs now or waits for the lock, to end its wait when tokens arrive from elsewhere.
-  #currentRun: RefreshRun | undefined
   // The lock section of the last refresh, which may outlive the refresh's deadline (a late result).
   #lastSection: Promise<unknown> = Promise.resolve()
   // The signal handed to the running refresh function, to recognize it when it asks for a token.
@@ -75,26 +54,40 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
 
   constructor(options: ResolvedOptions) {
     this.#options = options
-    this.#events = createEventReporter(options.onEvent)
+    this.#events = createEventReporter(options.onEvent, options.onSessionExpired)
     this.#backoff = new RefreshBackoff(options)
     this.#persistence = new TokenPersistence(
       options.store,
       options.refreshTimeoutMs,
       this.#events.storeFailed,
+      (stored) => this.#applyLoaded(stored),
     )
-    this.#lock = this.#persistence.shared
-      ? (critical, signal) => this.#persistence.lock(critical, signal)
-      : createLockQueue()
+    this.#runHost = {
+      options,
+      events: this.#events,
+      persistence: this.#persistence,
+      backoff: this.#backoff,
+      version: () => this.#version,
+      held: () => this.#tokens,
+      publish: (tokens) => this.#publish(tokens),
+      current: () => this.#current(),
+      expireSession: (error) => this.#expireSession(error),
+      onCall: (signal) => {
+        this.#refreshSignal = signal
+      },
+    }
     if (this.#persistence.loaded && options.initialTokens !== undefined)
       this.#publish(Object.freeze({ ...options.initialTokens }))
     // At once, not at first use: a tab that has not asked for a token yet must still hear of a sign-out elsewhere.
-    this.#listenToPeers()
+    this.#persistence.listen((tokens) => this.#hearPeer(tokens))
   }
 
   getAccessToken(options?: WaitOptions): Promise<string> {
     const fresh = this[freshAccessTokenKey]()
     if (fresh !== undefined) return Promise.resolve(fresh)
-    return this.#afterLoading(options?.signal, (signal) => this.#currentAccessToken(signal))
+    return this.#persistence.afterLoading(options?.signal, (signal) =>
+      this.#currentAccessToken(signal),
+    )
   }
 
   /**
@@ -116,13 +109,13 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
         ),
       )
     }
-    return this.#afterLoading(options?.signal, (signal) =>
+    return this.#persistence.afterLoading(options?.signal, (signal) =>
       this.#answerUnauthorized(rejectedAccessToken, signal),
     )
   }
 
   refresh(options?: WaitOptions): Promise<TokenSet> {
-    return this.#afterLoading(options?.signal, (signal) => {
+    return this.#persistence.afterLoading(options?.signal, (signal) => {
       this.#throwIfSessionExpired()
       return this.#joinRefresh('forced', signal, 'tokens')
     })
@@ -154,23 +147,12 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     if (failure !== undefined) throw failure.error
   }
 
-  async settled(): Promise<void> {
-    const { refreshTimeoutMs } = this.#options
-    const deadline = startDeadline(
-      refreshTimeoutMs,
-      `Work in progress did not settle within ${refreshTimeoutMs} ms`,
+  settled(): Promise<void> {
+    const refreshing = Promise.allSettled([this.#inFlightRefresh?.tokens, this.#lastSection])
+    return waitAtMost(
+      this.#options.refreshTimeoutMs,
+      refreshing.then(() => this.#persistence.writesSettled()),
     )
-    try {
-      await deadline.race(
-        Promise.allSettled([this.#inFlightRefresh?.tokens, this.#lastSection]).then(() =>
-          this.#persistence.writesSettled(),
-        ),
-      )
-    } catch {
-      // What has not settled by then is a refresh function or a store that never does: nothing to wait for.
-    } finally {
-      deadline.dispose()
-    }
   }
 
   [inspectSymbol](): string {
@@ -180,23 +162,6 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
         ? 'no tokens'
         : `expiresAt: ${this.#tokens.expiresAt ?? 'unknown'}`
     return `TokenRefresher { ${state}${this.#inFlightRefresh ? ', refreshing' : ''} }`
-  }
-
-  // Runs `next` once the store has been read. Not an async function: a caller waiting for a refresh
-  // then costs one promise reaction rather than a suspended async frame, which counts with thousands.
-  #afterLoading<T>(
-    signal: AbortSignal | undefined,
-    next: (signal: AbortSignal | undefined) => T | Promise<T>,
-  ): Promise<T> {
-    if (!this.#persistence.loaded) {
-      const loading = this.#persistence.load((stored) => this.#applyLoaded(stored))
-      return waitFor(loading, signal).then(() => next(signal))
-    }
-    try {
-      return Promise.resolve(next(signal))
-    } catch (error) {
-      return Promise.reject(error)
-    }
   }
 
   #answerUnauthorized(rejectedAccessToken: string, signal: AbortSignal | undefined) {
@@ -236,9 +201,8 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   #shouldRefresh(now: number): boolean {
     return (
       now >= this.#backgroundRefreshAt &&
-      now >= this.#backgroundRetryAt &&
       this.#joinableRefresh() === undefined &&
-      this.#backoff.failureAt(now) === undefined
+      this.#backoff.allowsBackgroundRefresh(now)
     )
   }
 
@@ -278,10 +242,11 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
   // The running refresh, unless it has already published its outcome and only its waiters are left to resume.
   #joinableRefresh(): InFlightRefresh | undefined {
     const inFlight = this.#inFlightRefresh
-    return inFlight?.version === this.#version ? inFlight : undefined
+    return inFlight?.run.version === this.#version ? inFlight : undefined
   }
 
   #startRefresh(reason: RefreshReason): InFlightRefresh {
+    const run = new RefreshRun(this.#runHost, reason)
     let settle!: (outcome: Promise<TokenSet>) => void
     const refresh = new Promise<TokenSet>((resolve) => {
       settle = resolve
@@ -291,7 +256,7 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     const inFlight: InFlightRefresh = {
       tokens: refresh,
       accessToken: refresh.then((tokens) => tokens.accessToken),
-      version: this.#version,
+      run,
     }
     // Recorded before the refresh function runs: if it, or an event listener, asks for a token
     // before its first await, it must join this refresh rather than start another.
@@ -299,94 +264,9 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     // Nobody may be left to handle a failure: a background refresh, or one whose waiters all aborted.
     refresh.catch(noop)
     inFlight.accessToken.catch(noop)
-    settle(this.#runRefresh(reason))
+    settle(run.settle())
+    this.#lastSection = run.section
     return inFlight
-  }
-
-  async #runRefresh(reason: RefreshReason): Promise<TokenSet> {
-    const { now, refreshTimeoutMs } = this.#options
-    const run: RefreshRun = {
-      reason,
-      version: this.#version,
-      previous: this.#tokens,
-      startedAt: now(),
-      obtained: false,
-      entered: false,
-      outdated: new AbortController(),
-    }
-    this.#currentRun = run
-    this.#events.emit({ type: 'refresh-started', reason })
-    const deadline = startDeadline(
-      refreshTimeoutMs,
-      `Refresh did not settle within ${refreshTimeoutMs} ms`,
-    )
-    // Waiting for the lock counts toward the deadline, and ends early when a peer's tokens arrive meanwhile (behaviour
-    // 19). The section itself may outlive the deadline: a refresh function that ignores its signal still holds the
-    // lock, and its late result is persisted and published.
-    const waitSignal = AbortSignal.any([deadline.signal, run.outdated.signal])
-    const exclusive = this.#lock(async () => {
-      if (waitSignal.aborted) throw waitSignal.reason
-      run.entered = true
-      const outcome = await attemptRefresh({
-        previous: run.previous,
-        deadline,
-        persistence: this.#persistence,
-        refresh: this.#options.refresh,
-        isSessionExpired: this.#options.isSessionExpired,
-        held: () => this.#tokens,
-        isCurrent: () => run.version === this.#version,
-        isDue: (tokens) => this.#isDue(tokens),
-        onCall: (signal) => {
-          this.#refreshSignal = signal
-        },
-        onObtained: () => {
-          run.obtained = true
-        },
-      })
-      return this.#succeed(run, outcome)
-    }, waitSignal)
-    this.#lastSection = exclusive.catch(noop)
-    exclusive.catch((late: unknown) => {
-      // A late `invalid_grant`, after the waiters got their timeout, still ends the session.
-      if (deadline.signal.aborted && late instanceof SessionExpiredError)
-        this.#endSession(run, late)
-    })
-    try {
-      return await deadline.race(exclusive, () => run.obtained)
-    } catch (error) {
-      if (run.outdated.signal.aborted && error === run.outdated.signal.reason) {
-        return this.#succeed(run, { tokens: this.#current(), adopted: true, late: false })
-      }
-      return this.#fail(run, classifyRefreshFailure(error, this.#options.isSessionExpired))
-    } finally {
-      deadline.dispose()
-      if (this.#currentRun === run) this.#currentRun = undefined
-    }
-  }
-
-  // Whether tokens a peer left in the store are themselves due: then they are refreshed rather than taken.
-  #isDue(tokens: TokenSet): boolean {
-    const now = this.#options.now()
-    return now >= refreshWindows(tokens.expiresAt, now, this.#options).refreshAt
-  }
-
-  // Every refresh ends with `refresh-succeeded` or `refresh-failed`, whatever ended it.
-  #succeed(run: RefreshRun, outcome: RefreshOutcome): TokenSet {
-    const { tokens, adopted, late } = outcome
-    const superseded = run.version !== this.#version
-    if (!superseded) this.#publish(tokens)
-    this.#events.emit({
-      type: 'refresh-succeeded',
-      reason: run.reason,
-      durationMs: this.#options.now() - run.startedAt,
-      expiresAt: tokens.expiresAt,
-      refreshTokenRotated:
-        tokens.refreshToken !== undefined && tokens.refreshToken !== run.previous?.refreshToken,
-      late,
-      adopted,
-      superseded,
-    })
-    return superseded ? this.#current() : tokens
   }
 
   // What the waiters of a refresh whose outcome is stale get: the tokens set meanwhile, or the session's end.
@@ -396,41 +276,10 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     throw new SessionExpiredError('Tokens were cleared while a refresh was running')
   }
 
-  #fail(run: RefreshRun, error: TokenRefreshError): TokenSet {
-    const now = this.#options.now()
-    const failed = {
-      type: 'refresh-failed',
-      reason: run.reason,
-      durationMs: now - run.startedAt,
-      error,
-    } as const
-    if (run.version !== this.#version || error instanceof SessionExpiredError) {
-      this.#events.emit(failed)
-      if (run.version !== this.#version) return this.#current()
-      this.#endSession(run, error as SessionExpiredError)
-      throw error
-    }
-    const retryAt = this.#backoff.record(error, now)
-    this.#backgroundRetryAt = now + this.#options.backgroundRetryIntervalMs
-    this.#events.emit({ ...failed, retryAt })
-    throw error
-  }
-
-  #endSession(run: RefreshRun, error: SessionExpiredError): void {
-    if (run.version === this.#version) this.#expireSession(error)
-  }
-
   #expireSession(error: SessionExpiredError): void {
     this.#sessionExpiredError = error
     this.#publish(undefined)
-    this.#events.emit({ type: 'session-expired', error })
-    const { onSessionExpired } = this.#options
-    if (onSessionExpired === undefined) return
-    try {
-      onSessionExpired(error)
-    } catch (callbackError) {
-      console.error('tokenflight: the onSessionExpired callback threw', callbackError)
-    }
+    this.#events.sessionExpired(error)
   }
 
   #applyLoaded(stored: TokenSet | undefined): void {
@@ -438,42 +287,28 @@ export class RefreshCoordinator implements TokenRefresher, HasFreshAccessToken {
     if (tokens !== undefined) this.#publish(Object.freeze({ ...tokens }))
   }
 
-  #listenToPeers(): void {
-    this.#persistence.listen(
-      (tokens) => this.#adoptPeerTokens(tokens),
-      (stored) => this.#applyLoaded(stored),
-    )
-  }
-
   // Tokens another refresher sharing the store set, rotated or cleared: adopted without a token call.
-  #adoptPeerTokens(tokens: TokenSet | undefined): void {
-    if (tokens === undefined || tokens === null) {
-      if (this.#tokens === undefined || this.#sessionExpiredError !== undefined) return
-      this.#expireSession(
-        new SessionExpiredError('Another refresher sharing the store ended the session'),
-      )
-      return
+  #hearPeer(announced: TokenSet | undefined): void {
+    const expired = this.#sessionExpiredError !== undefined
+    const heard = readPeerAnnouncement(announced, this.#tokens, expired)
+    if (heard.action === 'end-session') {
+      this.#expireSession(heard.error)
+    } else if (heard.action === 'report') {
+      this.#events.storeFailed('subscribe', heard.error)
+    } else if (heard.action === 'adopt') {
+      this.#sessionExpiredError = undefined
+      this.#publish(heard.tokens)
+      this.#events.emit({ type: 'tokens-adopted' })
     }
-    const problem = describeInvalidTokenSet(tokens)
-    if (problem !== undefined) {
-      const error = new RefreshFailedError(`Store announced an invalid token set: ${problem}`)
-      this.#events.storeFailed('subscribe', error)
-      return
-    }
-    if (isSameSession(tokens, this.#tokens)) return
-    this.#sessionExpiredError = undefined
-    this.#publish(Object.freeze({ ...tokens }))
-    this.#events.emit({ type: 'tokens-adopted' })
   }
 
   // Every change of tokens goes through here: a new version, no back-off, and the windows of the new token.
   #publish(tokens: TokenSet | undefined): void {
-    const waiting = this.#currentRun
-    if (waiting !== undefined && !waiting.entered) waiting.outdated.abort(outdatedReason)
+    // A refresh still waiting for the lock has nothing left to wait for.
+    this.#inFlightRefresh?.run.outdate()
     this.#version++
     this.#tokens = tokens
     this.#backoff.reset()
-    this.#backgroundRetryAt = 0
     const windows = refreshWindows(tokens?.expiresAt, this.#options.now(), this.#options)
     this.#refreshAt = windows.refreshAt
     this.#backgroundRefreshAt = windows.backgroundRefreshAt

@@ -1,7 +1,9 @@
 import { startDeadline } from './deadline.js'
 import { RefreshFailedError, TokenRefreshError } from './errors.js'
+import { createLockQueue, type LockQueue } from './store/lock-queue.js'
 import { describeInvalidTokenSet, type TokenSet } from './token-set.js'
 import type { TokenStore } from './token-store.js'
+import { waitFor } from './wait-for.js'
 
 /** A store method, as events and messages name it. */
 export type StoreOperation = 'get' | 'set' | 'clear' | 'lock' | 'subscribe'
@@ -10,14 +12,18 @@ export type StoreOperation = 'get' | 'set' | 'clear' | 'lock' | 'subscribe'
 export type StoreFailure = { error: unknown } | undefined
 
 /**
- * Everything a refresher asks of its store: one read at first use, writes one after the other, fresh reads under a
- * shared lock, and change notifications. Each store call is bounded by `timeoutMs`, so that a store that never
+ * Everything a refresher asks of its store: one read at first use that callers wait for, writes one after the
+ * other, the lock a refresh runs under, fresh reads under it when it is shared, and change notifications. Each store call is bounded by `timeoutMs`, so that a store that never
  * answers holds no caller, no later write and no lock for good; each failure is reported.
  */
 export class TokenPersistence {
+  /** The lock a refresh runs under: the store's own when it is shared with other refreshers, an in-process one otherwise. */
+  readonly lock: LockQueue
   readonly #store: TokenStore | undefined
   readonly #timeoutMs: number
   readonly #report: (operation: StoreOperation, error: unknown) => void
+  // Told what the first read found, unless tokens were set or cleared before it ended.
+  readonly #apply: (stored: TokenSet | undefined) => void
   #loaded: boolean
   #loading: Promise<void> | undefined
   #listener: ((tokens: TokenSet | undefined) => void) | undefined
@@ -33,11 +39,16 @@ export class TokenPersistence {
     store: TokenStore | undefined,
     timeoutMs: number,
     report: (operation: StoreOperation, error: unknown) => void,
+    apply: (stored: TokenSet | undefined) => void,
   ) {
     this.#store = store
     this.#timeoutMs = timeoutMs
     this.#report = report
+    this.#apply = apply
     this.#loaded = store === undefined
+    this.lock = this.shared
+      ? (critical, signal) => this.#lockStore(critical, signal)
+      : createLockQueue()
   }
 
   /** Whether the store is shared with other refreshers through its `lock`. */
@@ -57,15 +68,31 @@ export class TokenPersistence {
   }
 
   /**
+   * Runs `next` once the store has been read. Not an async function: a caller waiting for a refresh then costs one
+   * promise reaction rather than a suspended async frame, which counts with thousands.
+   */
+  afterLoading<T>(
+    signal: AbortSignal | undefined,
+    next: (signal: AbortSignal | undefined) => T | Promise<T>,
+  ): Promise<T> {
+    if (!this.#loaded) return waitFor(this.load(), signal).then(() => next(signal))
+    try {
+      return Promise.resolve(next(signal))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
    * Reads the store once for every caller waiting on it and hands what it holds to `apply`, unless tokens were set
    * or cleared meanwhile. A read that fails or outlives its bound rejects its callers; the next call reads again.
    */
-  load(apply: (stored: TokenSet | undefined) => void): Promise<void> {
+  load(): Promise<void> {
     if (this.#loading === undefined) {
       const read = this.read().then((stored) => {
         if (this.#loaded) return
         this.#loaded = true
-        apply(stored)
+        this.#apply(stored)
         this.#handOnAnnouncement()
       })
       const marked = new Promise<void>((resolve) => {
@@ -120,8 +147,8 @@ export class TokenPersistence {
     return write
   }
 
-  /** Runs `critical` under the store's lock; `signal` gives up waiting for it. */
-  lock<T>(critical: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  // Runs `critical` under the store's lock; `signal` gives up waiting for it.
+  #lockStore<T>(critical: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const store = this.#store as Required<TokenStore>
     return new Promise<T>((resolve) => resolve(store.lock(critical, { signal }))).catch(
       (error: unknown) => {
@@ -139,10 +166,7 @@ export class TokenPersistence {
    * Listens, once and for good, for tokens another refresher wrote to a shared store. What arrives before the first
    * read is applied waits for it (and starts it), since that read may have started before the peer wrote.
    */
-  listen(
-    listener: (tokens: TokenSet | undefined) => void,
-    apply: (stored: TokenSet | undefined) => void,
-  ): void {
+  listen(listener: (tokens: TokenSet | undefined) => void): void {
     const store = this.#store
     if (this.#listener !== undefined || typeof store?.subscribe !== 'function') return
     this.#listener = listener
@@ -154,7 +178,7 @@ export class TokenPersistence {
         }
         this.#announcedDuringLoad = { tokens }
         // Nobody has asked for a token yet: read the store now, so that the news is not held until someone does.
-        this.load(apply).catch(() => {})
+        this.load().catch(() => {})
       })
     } catch (error) {
       this.#report('subscribe', error)
