@@ -95,10 +95,17 @@ export class RefreshRun {
     try {
       return await deadline.race(exclusive, () => this.#obtained)
     } catch (error) {
-      if (this.#outdated.signal.aborted && error === outdatedReason) {
-        return this.#succeed({ tokens: this.#host.current(), adopted: true, late: false })
+      if (!this.#outdated.signal.aborted || error !== outdatedReason) {
+        return this.#fail(classifyRefreshFailure(error, options.isSessionExpired))
       }
-      return this.#fail(classifyRefreshFailure(error, options.isSessionExpired))
+      // Tokens published meanwhile are the outcome; tokens cleared meanwhile end the run as failed.
+      let tokens: TokenSet
+      try {
+        tokens = this.#host.current()
+      } catch (ended) {
+        return this.#fail(classifyRefreshFailure(ended, options.isSessionExpired))
+      }
+      return this.#succeed({ tokens, adopted: true, late: false })
     } finally {
       deadline.dispose()
     }

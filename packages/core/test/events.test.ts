@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createTokenRefresher, SessionExpiredError, type TokenRefreshEvent } from '../src/index.js'
-import { controlledRefresh, flushPromises, hour, manualClock } from './support.js'
+import { controlledRefresh, flushPromises, hour, manualClock, sharedSession } from './support.js'
 
 function recorder() {
   const events: TokenRefreshEvent[] = []
@@ -37,6 +37,38 @@ describe('events', () => {
         superseded: false,
       },
     ])
+  })
+
+  it('ends a refresh that waited for the lock with refresh-failed when the tokens are cleared meanwhile', async () => {
+    const session = sharedSession({
+      accessToken: 'a',
+      refreshToken: 'r1',
+      expiresAt: Date.now() - 1,
+    })
+    // Another refresher holds the lock for as long as its refresh takes.
+    const { refresh: holdersRefresh, calls: holdersCalls } = controlledRefresh()
+    const holder = createTokenRefresher({
+      refresh: holdersRefresh,
+      store: session.storeFor('holder'),
+    })
+    const holding = holder.getAccessToken().catch((error: unknown) => error)
+    await flushPromises()
+    expect(holdersCalls).toHaveLength(1)
+    const { events, onEvent } = recorder()
+    const waiter = createTokenRefresher({
+      refresh: async () => ({ accessToken: 'never', expiresAt: Date.now() + hour }),
+      store: session.storeFor('waiter'),
+      onEvent,
+    })
+
+    const waiting = waiter.getAccessToken().catch((error: unknown) => error)
+    await flushPromises()
+    await waiter.clear()
+
+    expect(await waiting).toBeInstanceOf(SessionExpiredError)
+    expect(events.map((event) => event.type)).toEqual(['refresh-started', 'refresh-failed'])
+    holdersCalls[0]?.resolve({ accessToken: 'b', expiresAt: Date.now() + hour })
+    await holding
   })
 
   it.each([
