@@ -179,7 +179,7 @@ export function tokenRefreshHooks(
         // ky hands init hooks a copy of the options for this call only, so these changes stay with it.
         kyOptions.context ??= {}
         kyOptions.fetch = answeringUnauthorized(
-          kyOptions.fetch ?? globalThis.fetch.bind(globalThis),
+          kyOptions.fetch ?? callGlobalFetch,
           kyOptions.context,
           isReplayableBody(kyOptions.body) || !hasNoRetries(kyOptions.retry),
         )
@@ -234,6 +234,10 @@ function failAtOnce(kyOptions: KyHookOptions, error: unknown): never {
   }
   throw error
 }
+
+// One function for every call without a `fetch` option, rather than `fetch` bound anew for each call, which a
+// request waiting for a refresh would hold (some 60 bytes).
+const callGlobalFetch: KyFetch = (request, fetchOptions) => globalThis.fetch(request, fetchOptions)
 
 // ky shows a custom `isUnauthorized` a copy of the response, as ky's own hooks get one, so that reading its body
 // leaves the caller's intact.
