@@ -25,7 +25,7 @@ export interface KyHookOptions {
   body?: unknown
   retry?: unknown
   fetch?: (request: Request, fetchOptions?: RequestInit) => Promise<Response>
-  hooks?: { afterResponse?: unknown[] }
+  hooks?: { init?: readonly unknown[]; afterResponse?: readonly unknown[] }
 }
 
 /** What a hook gets: ky 2 passes one state object, ky 1 passes the request and the options as arguments. */
@@ -176,18 +176,23 @@ export function tokenRefreshHooks(
         if (isRefreshSignal(kyOptions.signal)) {
           kyOptions.context = { ...kyOptions.context, tokenRefresh: false }
         }
-        // ky hands init hooks a copy of the options for this call only, so these changes stay with it.
+        // ky hands init hooks a copy of the options for this call only, so these changes stay with it; the `hooks`
+        // object in it is the call's own too, but is replaced rather than changed, in case a ky shares it.
         kyOptions.context ??= {}
         kyOptions.fetch = answeringUnauthorized(
           kyOptions.fetch ?? callGlobalFetch,
           kyOptions.context,
           isReplayableBody(kyOptions.body) || !hasNoRetries(kyOptions.retry),
         )
+        const hooks = kyOptions.hooks
+        // ky copies each list of hooks that is not empty for each call, into the options it hands this hook and
+        // again into its own, some 150 bytes a copy, kept as long as the call lasts. Our init and afterResponse
+        // hooks are done with for this call: without them, their lists cost nothing. The init hooks after this
+        // one still run, from the list ky read before calling the first.
         kyOptions.hooks = {
-          ...kyOptions.hooks,
-          afterResponse: (kyOptions.hooks?.afterResponse ?? []).filter(
-            (hook) => hook !== answerUnauthorizedAfterResponse,
-          ),
+          ...hooks,
+          init: noHooks,
+          afterResponse: without(hooks?.afterResponse, answerUnauthorizedAfterResponse),
         }
       },
     ],
@@ -233,6 +238,14 @@ function failAtOnce(kyOptions: KyHookOptions, error: unknown): never {
     ;(retry as { limit?: number }).limit = 0
   }
   throw error
+}
+
+// An empty list of hooks, shared: ky copies the lists it is given and changes only its copies.
+const noHooks: readonly never[] = Object.freeze([])
+
+function without(hooks: readonly unknown[] | undefined, hook: unknown): readonly unknown[] {
+  if (hooks === undefined || (hooks.length === 1 && hooks[0] === hook)) return noHooks
+  return hooks.includes(hook) ? hooks.filter((other) => other !== hook) : hooks
 }
 
 // One function for every call without a `fetch` option, rather than `fetch` bound anew for each call, which a

@@ -116,6 +116,34 @@ describe('tokenRefreshHooks', () => {
     })
   }
 
+  describe("with ky 2 and the caller's own init and afterResponse hooks", () => {
+    it('runs them on every call, and answers the 401 without an afterResponse hook of its own', async () => {
+      const { simulator, hooks } = start()
+      const inits = vi.fn()
+      const statuses: number[] = []
+      const api = ky2.create({ hooks }).extend({
+        hooks: {
+          init: [inits],
+          afterResponse: [
+            ({ response }) => {
+              statuses.push(response.status)
+            },
+          ],
+        },
+      })
+      simulator.expireAccessTokens()
+
+      const first = await api(`${simulator.apiUrl}/me`)
+      const second = await api(`${simulator.apiUrl}/me`)
+
+      expect([first.status, second.status]).toEqual([200, 200])
+      expect(inits).toHaveBeenCalledTimes(2)
+      // The 401 was answered inside ky's fetch: ky's afterResponse hooks see only the replay's response.
+      expect(statuses).toEqual([200, 200])
+      expect(simulator.stats.refreshCalls).toBe(1)
+    })
+  })
+
   describe('with ky 2, when the refresh after a 401 fails', () => {
     it('cancels the unread 401 body, which would otherwise hold its connection', async () => {
       let cancelled = false
