@@ -48,7 +48,6 @@ export interface TokenRefreshHooks {
       response?: Response,
     ) => Promise<Response | undefined> | undefined
   >
-  beforeRetry: Array<(state: { error: unknown }) => void>
 }
 
 /**
@@ -194,6 +193,7 @@ export function tokenRefreshHooks(
           init: noHooks,
           afterResponse: without(hooks?.afterResponse, answerUnauthorizedAfterResponse),
         }
+        failingRefreshesAtOnce(kyOptions)
       },
     ],
     beforeRequest: [
@@ -217,20 +217,29 @@ export function tokenRefreshHooks(
     ],
     // ky 1, which has no init hooks, answers 401s here.
     afterResponse: [answerUnauthorizedAfterResponse],
-    beforeRetry: [
-      ({ error }) => {
-        // A failed refresh is final for this request: core decides when to try again, not ky's retry loop.
-        // ky 2 gets here only when the caller's `shouldRetry` retries every error.
-        if (error instanceof TokenRefreshError) throw error
-      },
-    ],
   }
 }
 
 /**
+ * A failed refresh is final for the request: core decides when to try again, not ky's retry loop. ky 2 retries
+ * only network errors, timeouts and HTTP errors, unless the caller's `shouldRetry` says yes to an error: then it
+ * is told no for ours, before ky waits its back-off.
+ */
+function failingRefreshesAtOnce(kyOptions: KyHookOptions): void {
+  const { retry } = kyOptions
+  if (typeof retry !== 'object' || retry === null) return
+  const { shouldRetry } = retry as { shouldRetry?: unknown }
+  if (typeof shouldRetry !== 'function') return
+  // ky hands init hooks a copy of the `retry` options too, so the wrapper stays with this call.
+  const callRetry = retry as { shouldRetry: (state: { error: unknown }) => unknown }
+  callRetry.shouldRetry = (state) =>
+    state.error instanceof TokenRefreshError ? false : shouldRetry(state)
+}
+
+/**
  * Rethrows a failed refresh so that the request fails now. ky 1 retries an error a hook throws, and waits its
- * back-off (300 ms at first) before `beforeRetry` could stop it; spending this call's retry budget (ky 1 hands
- * hooks its options for this call) makes it fail at once. ky 2 retries only network errors.
+ * back-off (300 ms at first) before a `beforeRetry` hook could stop it; spending this call's retry budget (ky 1
+ * hands hooks its options for this call) makes it fail at once. ky 2 does not retry what its hooks throw.
  */
 function failAtOnce(kyOptions: KyHookOptions, error: unknown): never {
   const { retry } = kyOptions

@@ -96,6 +96,30 @@ describe('tokenRefreshHooks', () => {
         })
       })
 
+      describe("when the refresh after a 401 fails and the caller's shouldRetry retries every error", () => {
+        it("fails at once with core's typed error, without a retry or its back-off", async () => {
+          const refresher = createTokenRefresher({
+            initialTokens: { accessToken: 'a', refreshToken: 'r' },
+            refresh: async () => {
+              throw new Error('token endpoint down')
+            },
+          })
+          const send = vi.fn(async () => new Response(null, { status: 401 }))
+          const delay = vi.fn(() => 0)
+          const api = ky.create({
+            hooks: tokenRefreshHooks(refresher),
+            retry: { limit: 2, shouldRetry: () => true, delay },
+            fetch: send,
+          })
+
+          const error = await api('https://api.example.test/me').catch((caught: unknown) => caught)
+
+          expect((error as Error).name).toBe('RefreshFailedError')
+          expect(send).toHaveBeenCalledTimes(1)
+          expect(delay).not.toHaveBeenCalled()
+        })
+      })
+
       describe('when a custom isUnauthorized starts reading the body', () => {
         it('reads a copy, so the caller still gets the body', async () => {
           const { simulator, refresher } = startSignedIn(network)
