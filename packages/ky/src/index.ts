@@ -25,7 +25,7 @@ export interface KyHookOptions {
   body?: unknown
   retry?: unknown
   fetch?: (request: Request, fetchOptions?: RequestInit) => Promise<Response>
-  hooks?: { afterResponse?: unknown[] }
+  hooks?: { init?: readonly unknown[]; afterResponse?: readonly unknown[] }
 }
 
 /** What a hook gets: ky 2 passes one state object, ky 1 passes the request and the options as arguments. */
@@ -48,7 +48,6 @@ export interface TokenRefreshHooks {
       response?: Response,
     ) => Promise<Response | undefined> | undefined
   >
-  beforeRetry: Array<(state: { error: unknown }) => void>
 }
 
 /**
@@ -176,19 +175,25 @@ export function tokenRefreshHooks(
         if (isRefreshSignal(kyOptions.signal)) {
           kyOptions.context = { ...kyOptions.context, tokenRefresh: false }
         }
-        // ky hands init hooks a copy of the options for this call only, so these changes stay with it.
+        // ky hands init hooks a copy of the options for this call only, so these changes stay with it; the `hooks`
+        // object in it is the call's own too, but is replaced rather than changed, in case a ky shares it.
         kyOptions.context ??= {}
         kyOptions.fetch = answeringUnauthorized(
-          kyOptions.fetch ?? globalThis.fetch.bind(globalThis),
+          kyOptions.fetch ?? callGlobalFetch,
           kyOptions.context,
           isReplayableBody(kyOptions.body) || !hasNoRetries(kyOptions.retry),
         )
+        const hooks = kyOptions.hooks
+        // ky copies each list of hooks that is not empty for each call, into the options it hands this hook and
+        // again into its own, some 150 bytes a copy, kept as long as the call lasts. Our init and afterResponse
+        // hooks are done with for this call: without them, their lists cost nothing. The init hooks after this
+        // one still run, from the list ky read before calling the first.
         kyOptions.hooks = {
-          ...kyOptions.hooks,
-          afterResponse: (kyOptions.hooks?.afterResponse ?? []).filter(
-            (hook) => hook !== answerUnauthorizedAfterResponse,
-          ),
+          ...hooks,
+          init: noHooks,
+          afterResponse: without(hooks?.afterResponse, answerUnauthorizedAfterResponse),
         }
+        failingRefreshesAtOnce(kyOptions)
       },
     ],
     beforeRequest: [
@@ -212,20 +217,29 @@ export function tokenRefreshHooks(
     ],
     // ky 1, which has no init hooks, answers 401s here.
     afterResponse: [answerUnauthorizedAfterResponse],
-    beforeRetry: [
-      ({ error }) => {
-        // A failed refresh is final for this request: core decides when to try again, not ky's retry loop.
-        // ky 2 gets here only when the caller's `shouldRetry` retries every error.
-        if (error instanceof TokenRefreshError) throw error
-      },
-    ],
   }
 }
 
 /**
+ * A failed refresh is final for the request: core decides when to try again, not ky's retry loop. ky 2 retries
+ * only network errors, timeouts and HTTP errors, unless the caller's `shouldRetry` says yes to an error: then it
+ * is told no for ours, before ky waits its back-off.
+ */
+function failingRefreshesAtOnce(kyOptions: KyHookOptions): void {
+  const { retry } = kyOptions
+  if (typeof retry !== 'object' || retry === null) return
+  const { shouldRetry } = retry as { shouldRetry?: unknown }
+  if (typeof shouldRetry !== 'function') return
+  // ky hands init hooks a copy of the `retry` options too, so the wrapper stays with this call.
+  const callRetry = retry as { shouldRetry: (state: { error: unknown }) => unknown }
+  callRetry.shouldRetry = (state) =>
+    state.error instanceof TokenRefreshError ? false : shouldRetry(state)
+}
+
+/**
  * Rethrows a failed refresh so that the request fails now. ky 1 retries an error a hook throws, and waits its
- * back-off (300 ms at first) before `beforeRetry` could stop it; spending this call's retry budget (ky 1 hands
- * hooks its options for this call) makes it fail at once. ky 2 retries only network errors.
+ * back-off (300 ms at first) before a `beforeRetry` hook could stop it; spending this call's retry budget (ky 1
+ * hands hooks its options for this call) makes it fail at once. ky 2 does not retry what its hooks throw.
  */
 function failAtOnce(kyOptions: KyHookOptions, error: unknown): never {
   const { retry } = kyOptions
@@ -234,6 +248,18 @@ function failAtOnce(kyOptions: KyHookOptions, error: unknown): never {
   }
   throw error
 }
+
+// An empty list of hooks, shared: ky copies the lists it is given and changes only its copies.
+const noHooks: readonly never[] = Object.freeze([])
+
+function without(hooks: readonly unknown[] | undefined, hook: unknown): readonly unknown[] {
+  if (hooks === undefined || (hooks.length === 1 && hooks[0] === hook)) return noHooks
+  return hooks.includes(hook) ? hooks.filter((other) => other !== hook) : hooks
+}
+
+// One function for every call without a `fetch` option, rather than `fetch` bound anew for each call, which a
+// request waiting for a refresh would hold (some 60 bytes).
+const callGlobalFetch: KyFetch = (request, fetchOptions) => globalThis.fetch(request, fetchOptions)
 
 // ky shows a custom `isUnauthorized` a copy of the response, as ky's own hooks get one, so that reading its body
 // leaves the caller's intact.

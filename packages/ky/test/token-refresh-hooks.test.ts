@@ -96,6 +96,30 @@ describe('tokenRefreshHooks', () => {
         })
       })
 
+      describe("when the refresh after a 401 fails and the caller's shouldRetry retries every error", () => {
+        it("fails at once with core's typed error, without a retry or its back-off", async () => {
+          const refresher = createTokenRefresher({
+            initialTokens: { accessToken: 'a', refreshToken: 'r' },
+            refresh: async () => {
+              throw new Error('token endpoint down')
+            },
+          })
+          const send = vi.fn(async () => new Response(null, { status: 401 }))
+          const delay = vi.fn(() => 0)
+          const api = ky.create({
+            hooks: tokenRefreshHooks(refresher),
+            retry: { limit: 2, shouldRetry: () => true, delay },
+            fetch: send,
+          })
+
+          const error = await api('https://api.example.test/me').catch((caught: unknown) => caught)
+
+          expect((error as Error).name).toBe('RefreshFailedError')
+          expect(send).toHaveBeenCalledTimes(1)
+          expect(delay).not.toHaveBeenCalled()
+        })
+      })
+
       describe('when a custom isUnauthorized starts reading the body', () => {
         it('reads a copy, so the caller still gets the body', async () => {
           const { simulator, refresher } = startSignedIn(network)
@@ -115,6 +139,34 @@ describe('tokenRefreshHooks', () => {
       })
     })
   }
+
+  describe("with ky 2 and the caller's own init and afterResponse hooks", () => {
+    it('runs them on every call, and answers the 401 without an afterResponse hook of its own', async () => {
+      const { simulator, hooks } = start()
+      const inits = vi.fn()
+      const statuses: number[] = []
+      const api = ky2.create({ hooks }).extend({
+        hooks: {
+          init: [inits],
+          afterResponse: [
+            ({ response }) => {
+              statuses.push(response.status)
+            },
+          ],
+        },
+      })
+      simulator.expireAccessTokens()
+
+      const first = await api(`${simulator.apiUrl}/me`)
+      const second = await api(`${simulator.apiUrl}/me`)
+
+      expect([first.status, second.status]).toEqual([200, 200])
+      expect(inits).toHaveBeenCalledTimes(2)
+      // The 401 was answered inside ky's fetch: ky's afterResponse hooks see only the replay's response.
+      expect(statuses).toEqual([200, 200])
+      expect(simulator.stats.refreshCalls).toBe(1)
+    })
+  })
 
   describe('with ky 2, when the refresh after a 401 fails', () => {
     it('cancels the unread 401 body, which would otherwise hold its connection', async () => {
