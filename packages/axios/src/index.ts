@@ -67,15 +67,6 @@ export function attachTokenRefresh(
   const policy = createAuthorizationPolicy(refresher, options, axiosResponseAccess)
   const { isAllowedUrl, usesDPoP } = policy
 
-  function authorized(
-    config: InternalAxiosRequestConfig,
-    credentials: RequestCredentials,
-  ): InternalAxiosRequestConfig {
-    setCredentials(config, credentials)
-    ;(config as MarkedConfig)[credentialsKey] = credentials
-    return config
-  }
-
   const requestInterceptor = instance.interceptors.request.use(
     // Not an async function: with a fresh token the config is returned as it is, which axios chains a turn of the
     // microtask queue sooner than a promise; only a request that must wait for its token gets one.
@@ -157,6 +148,16 @@ export function attachTokenRefresh(
     instance.interceptors.request.eject(requestInterceptor)
     instance.interceptors.response.eject(responseInterceptor)
   }
+}
+
+// Marks the config with the credentials it carries, which a 401 or a retry of it reads back.
+function authorized(
+  config: InternalAxiosRequestConfig,
+  credentials: RequestCredentials,
+): InternalAxiosRequestConfig {
+  setCredentials(config, credentials)
+  ;(config as MarkedConfig)[credentialsKey] = credentials
+  return config
 }
 
 // Header by header: `AxiosHeaders.set` with an object takes a slower path, which each request would pay.

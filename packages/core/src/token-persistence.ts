@@ -13,11 +13,15 @@ export type StoreFailure = { error: unknown } | undefined
 
 /**
  * Everything a refresher asks of its store: one read at first use that callers wait for, writes one after the
- * other, the lock a refresh runs under, fresh reads under it when it is shared, and change notifications. Each store call is bounded by `timeoutMs`, so that a store that never
- * answers holds no caller, no later write and no lock for good; each failure is reported.
+ * other, the lock a refresh runs under, fresh reads under it when it is shared, and change notifications. Each
+ * store call is bounded by `timeoutMs`, so that a store that never answers holds no caller, no later write and no
+ * lock for good; each failure is reported.
  */
 export class TokenPersistence {
-  /** The lock a refresh runs under: the store's own when it is shared with other refreshers, an in-process one otherwise. */
+  /**
+   * The lock a refresh runs under: the store's own when it is shared with other refreshers, an in-process one
+   * otherwise.
+   */
   readonly lock: LockQueue
   readonly #store: TokenStore | undefined
   readonly #timeoutMs: number

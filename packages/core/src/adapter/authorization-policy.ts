@@ -344,6 +344,7 @@ export function createAuthorizationPolicy<TResponse extends { status: number }>(
   ): Promise<TResult> {
     let sent = sendOptions?.credentials
     if (sent === undefined) {
+      // What `authorizeNow` does, written out: calling it here costs about 90 instructions a request (callgrind).
       const token = peekFreshAccessToken(refresher)
       if (token === undefined) {
         return refresher
