@@ -473,7 +473,9 @@ export function describeAdapterContract(harness: AdapterHarness, network: MockNe
 
       describe('when the token endpoint hangs past the refresh timeout', () => {
         it('rejects every waiting request with RefreshTimeoutError', async () => {
-          const { simulator, client, api } = setup({ refresher: { refreshTimeoutMs: 50 } })
+          // Long enough for the token request to reach the endpoint first: in a loaded Chromium it can take more than
+          // 50 ms to get through MSW's worker, and a request given up before it arrives is not counted.
+          const { simulator, client, api } = setup({ refresher: { refreshTimeoutMs: 500 } })
           simulator.clock.advance(hourMs)
           simulator.failTokenRequests('hang')
 
